@@ -1,0 +1,91 @@
+/**
+ * The typed shape of one Graph call change notification after parsing, and of an item that
+ * could not be parsed. Produced by {@link parseNotifications}.
+ *
+ * @example
+ * ```ts
+ * import { parseNotifications, type CallNotification } from 'graph-call-machine';
+ *
+ * const { notifications, rejected } = parseNotifications(body);
+ * for (const n of notifications) console.log(n.callId, n.changeType, n.state);
+ * for (const r of rejected) console.warn(`item ${r.index}: ${r.message}`);
+ * ```
+ * @module
+ */
+import type { GraphCallState } from './callState.js';
+import type { CallResourceKind } from './resourcePath.js';
+
+/** The three change types Graph sends. */
+export type ChangeType = 'created' | 'updated' | 'deleted';
+
+/**
+ * `resultInfo` with its codes read as numbers, whichever way the payload spelled them
+ * (`"200"` or `200`, `subcode` or `subCode`). A code that is not a number is left out and
+ * stays visible in `raw`.
+ */
+export interface ResultInfo {
+  readonly code?: number;
+  readonly subcode?: number;
+  readonly message?: string;
+}
+
+/** A notification item exactly as received (a JSON object). */
+export type RawNotification = Readonly<Record<string, unknown>>;
+
+/** One parsed notification about a call or one of its sub-resources. */
+export interface CallNotification {
+  /** Position of the item in the envelope's `value` array. */
+  readonly index: number;
+  readonly callId: string;
+  readonly changeType: ChangeType;
+  /** `call` when the notification is about the call itself: only those carry its state. */
+  readonly resource: CallResourceKind;
+  /** The resource path as received (`resourceUrl`, else `resource`). */
+  readonly resourcePath: string;
+  /** Participant, operation or session id below the call, when the path names one. */
+  readonly subresourceId?: string;
+  /** The call state (call resource only); `unknownFutureValue` when the text was not recognised. */
+  readonly state?: GraphCallState;
+  /** The state text as received, present only when it differed from `state` (`transfer-accepted`, `Established`, an unknown value). */
+  readonly stateText?: string;
+  /** `resourceData['@odata.etag']`, verbatim (`W/"5445"`). */
+  readonly etag?: string;
+  readonly resultInfo?: ResultInfo;
+  /** Older payloads: `AppInitiated`, `AppTransferred`, `AppRedirected`, … */
+  readonly terminationReason?: string;
+  /** `resourceData['@odata.type']` of the call resource or the first sub-resource item, `#` prefix kept as received. */
+  readonly dataType?: string;
+  /** The item as received, for everything this type does not lift out (toneInfo, roster, …). */
+  readonly raw: RawNotification;
+}
+
+/** Machine-readable reasons an item (or the whole body) was rejected. */
+export type RejectionCode =
+  | 'invalidBody'
+  | 'notAnEnvelope'
+  | 'notAnObject'
+  | 'missingChangeType'
+  | 'invalidChangeType'
+  | 'missingResource'
+  | 'invalidResource'
+  | 'invalidResourceData'
+  | 'invalidState';
+
+/** An item (or, with `index: null`, the whole body) that could not be read, and why. */
+export interface RejectedNotification {
+  /** Position in `value`, or `null` when the body itself is unusable. */
+  readonly index: number | null;
+  readonly code: RejectionCode;
+  /** The offending field path, e.g. `value[2].changeType`. */
+  readonly field?: string;
+  /** A sentence that says what was wrong and what was expected. */
+  readonly message: string;
+  /** The rejected item (or body) as received. */
+  readonly raw: unknown;
+}
+
+/** The result of {@link parseNotifications}: every item lands in exactly one list. */
+export interface ParsedNotifications {
+  readonly notifications: CallNotification[];
+  readonly rejected: RejectedNotification[];
+}

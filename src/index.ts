@@ -1,0 +1,57 @@
+// graph-call-machine: the public surface, one line per export.
+
+export type {
+  CallPhase,
+  GraphCallState,
+  KnownCallState,
+  NormalizedCallState,
+} from './graph/callState.js';
+// The wire format (src/graph): states, phases, etags, resource paths, notifications.
+export {
+  CALL_PHASES,
+  comparePhases,
+  GRAPH_CALL_STATES,
+  isGraphCallState,
+  normalizeCallState,
+  phaseOf,
+  setupRank,
+} from './graph/callState.js';
+export type { Etag, NumericEtag, OpaqueEtag } from './graph/etag.js';
+export { compareEtags, parseEtag, sameEtag } from './graph/etag.js';
+export type {
+  CallNotification,
+  ChangeType,
+  ParsedNotifications,
+  RawNotification,
+  RejectedNotification,
+  RejectionCode,
+  ResultInfo,
+} from './graph/notification.js';
+export type {
+  CallResourceKind,
+  CallResourcePath,
+  ResourcePathError,
+  ResourcePathResult,
+} from './graph/resourcePath.js';
+export { parseResourcePath } from './graph/resourcePath.js';
+
+// The statechart (src/machine): pure, xstate v5.
+export { callMachine } from './machine/callMachine.js';
+export type { ReconcileView } from './machine/classifyNotification.js';
+export { classifyNotification } from './machine/classifyNotification.js';
+export type {
+  CallContext,
+  CallDeadline,
+  CallEmitted,
+  CallEvent,
+  CallInput,
+  CallOptions,
+  CallOutcome,
+  CallOutcomeReason,
+  CallStateChange,
+  CallView,
+  GraphError,
+  HangUpProgress,
+  NotificationVerdict,
+  ResolvedCallOptions,
+} from './machine/types.js';

@@ -1,0 +1,53 @@
+import type { CallNotification } from '../graph/notification.js';
+import type { CallContext, CallOutcome, CallOutcomeReason } from './types.js';
+
+const TRANSFER_COMPLETED_SUBCODE = 7015;
+
+/**
+ * Why a terminal notification ended the call. Graph does not say it directly, so this reads
+ * the evidence the docs show: our own hang-up, old `terminationReason` values, the 7015
+ * "GracefulTransferCompleted" subcode, and the state the call was in.
+ */
+export function reasonForTermination(
+  context: CallContext,
+  notification: CallNotification,
+): CallOutcomeReason {
+  if (context.hangUp !== null) return 'hungUp';
+  const legacy = notification.terminationReason?.toLowerCase();
+  if (
+    legacy === 'apptransferred' ||
+    notification.resultInfo?.subcode === TRANSFER_COMPLETED_SUBCODE ||
+    context.state === 'transferAccepted'
+  ) {
+    return 'transferred';
+  }
+  if (legacy === 'appredirected' || context.state === 'redirecting') return 'redirected';
+  if (legacy === 'appinitiated') return 'hungUp';
+  // A reject ends an incoming call with a bare `deleted`: no state, no resultInfo.
+  if (
+    notification.changeType === 'deleted' &&
+    notification.state === undefined &&
+    context.state === 'incoming'
+  ) {
+    return 'rejected';
+  }
+  return 'remote';
+}
+
+export function outcomeOf(
+  context: CallContext,
+  reason: CallOutcomeReason,
+  at: number,
+  notification?: CallNotification,
+): CallOutcome {
+  const outcome: { -readonly [K in keyof CallOutcome]: CallOutcome[K] } = {
+    callId: context.callId,
+    reason,
+    at,
+  };
+  if (notification?.resultInfo !== undefined) outcome.resultInfo = notification.resultInfo;
+  if (notification?.terminationReason !== undefined) {
+    outcome.terminationReason = notification.terminationReason;
+  }
+  return outcome;
+}

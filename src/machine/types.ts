@@ -1,0 +1,225 @@
+/**
+ * The types the call machine speaks: its input, the events it accepts, the events it emits
+ * (commands for the runtime and news for the bot), its context, and the outcome it ends with.
+ *
+ * @example
+ * ```ts
+ * import type { CallEvent, CallEmitted } from 'graph-call-machine';
+ *
+ * const hangUp: CallEvent = { type: 'hangUp', at: Date.now() };
+ * function onCommand(e: CallEmitted) {
+ *   if (e.type === 'graph.deleteCall') console.log(`DELETE /communications/calls/${e.callId}`);
+ * }
+ * ```
+ * @module
+ */
+import type { CallPhase, GraphCallState, KnownCallState } from '../graph/callState.js';
+import type { CallNotification, ResultInfo } from '../graph/notification.js';
+
+/** Tunables of one call's lifecycle. All durations in milliseconds. */
+export interface CallOptions {
+  /** How long to wait for the `terminated` notification after Graph accepted the DELETE (or reported `terminating`) before asking Graph with a GET. Default 30 000. */
+  readonly confirmTimeoutMs?: number;
+  /** DELETE requests sent for one hang-up, the first included, before giving up. Default 5. */
+  readonly maxDeleteAttempts?: number;
+  /** GETs made while waiting for termination before the call is given up as `unconfirmed`. Default 3. */
+  readonly maxVerifications?: number;
+  /** First backoff when a retryable failure has no `Retry-After`; doubles on every attempt. Default 1 000. */
+  readonly retryBaseDelayMs?: number;
+  /** Upper bound of the backoff (and of any `Retry-After`). Default 60 000. */
+  readonly maxRetryDelayMs?: number;
+}
+
+/** {@link CallOptions} with every default filled in, as kept in context. */
+export type ResolvedCallOptions = { readonly [K in keyof CallOptions]-?: number };
+
+/** What a call machine is created with. */
+export interface CallInput {
+  readonly callId: string;
+  /** The state the call is in now. Default `establishing`, the state a freshly created call reports. */
+  readonly state?: KnownCallState;
+  /** The etag last seen for the call, if any. */
+  readonly etag?: string;
+  /** When the call was adopted (epoch ms); deadlines of a call adopted in `terminating` count from here. Default 0. */
+  readonly at?: number;
+  readonly options?: CallOptions;
+}
+
+/** Graph's JSON error body, as far as the failing response carried one. */
+export interface GraphError {
+  /** `error.code`, e.g. `ThrottledRequest`, `Forbidden`. */
+  readonly code?: string;
+  readonly message?: string;
+  /** `error.innerError['request-id']` (or `x-ms-ag-diagnostic`/`request-id` header): what Microsoft support asks for. */
+  readonly requestId?: string;
+  readonly clientRequestId?: string;
+  readonly date?: string;
+}
+
+/**
+ * Every event the machine accepts. Time enters only through `at` (epoch ms), so the machine
+ * never reads a clock and replays exactly.
+ */
+export type CallEvent =
+  /** The bot wants the call ended. */
+  | { readonly type: 'hangUp'; readonly at: number }
+  /** A parsed change notification about this call (or one of its sub-resources). */
+  | { readonly type: 'notification'; readonly notification: CallNotification; readonly at: number }
+  /** Graph answered the DELETE with 204/200. */
+  | { readonly type: 'delete.succeeded'; readonly at: number }
+  /** The DELETE failed: HTTP status, or 0 for a network error or timeout. */
+  | {
+      readonly type: 'delete.failed';
+      readonly status: number;
+      readonly retryAfterMs?: number;
+      readonly error?: GraphError;
+      readonly at: number;
+    }
+  /** The answer to a verification GET: 404, or 200 with the call's state, or a failure status (0 = network). */
+  | {
+      readonly type: 'getCall.result';
+      readonly status: number;
+      readonly state?: GraphCallState;
+      readonly at: number;
+    }
+  /** The runtime's timer for `context.deadline` fired. */
+  | { readonly type: 'deadline.reached'; readonly at: number };
+
+/** Why a call ended, from this bot's point of view. */
+export type CallOutcomeReason =
+  /** This bot (or, in old payloads, the app: `AppInitiated`) ended the call. */
+  | 'hungUp'
+  /** The other side or Graph ended it. */
+  | 'remote'
+  /** An incoming call was rejected: `deleted` with no state while still `incoming`. */
+  | 'rejected'
+  /** An incoming call was redirected (`redirecting`, or `AppRedirected`). */
+  | 'redirected'
+  /** The call was transferred away (`transferAccepted`, subcode 7015, or `AppTransferred`). */
+  | 'transferred'
+  /** Graph answered 404: the call was already over when this bot asked. */
+  | 'gone'
+  /** Graph accepted the hang-up but never confirmed it within `maxVerifications` GETs; the call is given up locally. */
+  | 'unconfirmed';
+
+/** How a call ended. Present in context and as the machine's output once `terminated`. */
+export interface CallOutcome {
+  readonly callId: string;
+  readonly reason: CallOutcomeReason;
+  readonly resultInfo?: ResultInfo;
+  readonly terminationReason?: string;
+  /** When the end became known (the `at` of the deciding event). */
+  readonly at: number;
+}
+
+/** The one deadline a call may be waiting for; the runtime arms a timer for `at`. */
+export interface CallDeadline {
+  /** `retry`: re-send the DELETE; `confirm`: give up waiting for `terminated` and ask Graph. */
+  readonly kind: 'retry' | 'confirm';
+  readonly at: number;
+}
+
+/** Progress of the current hang-up. */
+export interface HangUpProgress {
+  readonly requestedAt: number;
+  /** DELETE requests sent for this hang-up so far. */
+  readonly attempts: number;
+}
+
+/** The machine's context. JSON-safe: absent values are `null`, so snapshots round-trip exactly. */
+export interface CallContext {
+  readonly callId: string;
+  /** The last state Graph reported (or the call was adopted in). */
+  readonly state: GraphCallState;
+  readonly etag: string | null;
+  readonly options: ResolvedCallOptions;
+  /** `at` of the last event that changed the call. */
+  readonly updatedAt: number;
+  /** Set from `hangUp` until the call ends or the hang-up fails. */
+  readonly hangUp: HangUpProgress | null;
+  readonly deadline: CallDeadline | null;
+  /** Verification GETs sent so far. */
+  readonly verifications: number;
+  readonly outcome: CallOutcome | null;
+}
+
+/**
+ * What the bot (and the registry) can see of a call: derived from context, never stored apart.
+ */
+export interface CallView {
+  readonly callId: string;
+  readonly state: GraphCallState;
+  readonly phase: CallPhase;
+  readonly etag?: string;
+  readonly outcome?: CallOutcome;
+  readonly updatedAt: number;
+}
+
+/**
+ * How a notification was judged (see {@link classifyNotification}): it moves the call
+ * (`apply`), repeats what is known (`unchanged`), is behind (`stale`), comes after the end
+ * (`late`), or concerns a sub-resource (`subresource`) and so never moves the call.
+ */
+export type NotificationVerdict = 'apply' | 'unchanged' | 'stale' | 'late' | 'subresource';
+
+/** A view change, as announced in `call.stateChanged`. */
+export interface CallStateChange {
+  readonly state: GraphCallState;
+  readonly phase: CallPhase;
+}
+
+/**
+ * Everything the machine emits. `graph.*` are commands for the runtime to perform; the rest is
+ * news for the bot.
+ */
+export type CallEmitted =
+  | {
+      readonly type: 'graph.deleteCall';
+      readonly callId: string;
+      readonly attempt: number;
+      readonly at: number;
+    }
+  | {
+      readonly type: 'graph.getCall';
+      readonly callId: string;
+      readonly attempt: number;
+      readonly at: number;
+    }
+  | {
+      readonly type: 'call.stateChanged';
+      readonly callId: string;
+      readonly from: CallStateChange;
+      readonly to: CallStateChange;
+      readonly etag?: string;
+      readonly at: number;
+    }
+  | { readonly type: 'call.terminated'; readonly callId: string; readonly outcome: CallOutcome }
+  | {
+      readonly type: 'call.hangUpFailed';
+      readonly callId: string;
+      readonly status: number;
+      readonly error?: GraphError;
+      readonly attempts: number;
+      readonly at: number;
+    }
+  /** A notification that was applied, changed nothing, or concerns a sub-resource: handed on so the bot sees tone, roster and media updates. */
+  | {
+      readonly type: 'call.notification';
+      readonly callId: string;
+      readonly notification: CallNotification;
+      readonly verdict: Extract<NotificationVerdict, 'apply' | 'unchanged' | 'subresource'>;
+      readonly at: number;
+    }
+  /** A notification that did not move the call because it was behind (`stale`) or after the end (`late`). */
+  | {
+      readonly type: 'notification.ignored';
+      readonly callId: string;
+      readonly notification: CallNotification;
+      readonly verdict: Extract<NotificationVerdict, 'stale' | 'late'>;
+      readonly at: number;
+    };
+
+/** Parameters of the guards that name a Graph state (`appliesAs`, `startsIn`). */
+export interface KnownStateParams {
+  readonly state: KnownCallState;
+}
