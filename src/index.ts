@@ -27,6 +27,7 @@ export type {
   RejectionCode,
   ResultInfo,
 } from './graph/notification.js';
+export { parseNotifications } from './graph/parseNotifications.js';
 export type {
   CallResourceKind,
   CallResourcePath,
@@ -37,8 +38,11 @@ export { parseResourcePath } from './graph/resourcePath.js';
 
 // The statechart (src/machine): pure, xstate v5.
 export { callMachine } from './machine/callMachine.js';
+export { getCallView } from './machine/callView.js';
 export type { ReconcileView } from './machine/classifyNotification.js';
 export { classifyNotification } from './machine/classifyNotification.js';
+export type { CallSnapshot, CallStep } from './machine/stepCall.js';
+export { startCall, stepCall } from './machine/stepCall.js';
 export type {
   CallContext,
   CallDeadline,

@@ -34,7 +34,6 @@ import { parseResourcePath } from './resourcePath.js';
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type JsonObject = Record<string, unknown>;
 
-const ENVELOPE_TYPE = 'microsoft.graph.commsnotifications';
 const EXPECTED_ENVELOPE = 'expected a commsNotifications envelope { "value": [ … ] }';
 const EXPECTED_CHANGE_TYPE = 'expected created, updated or deleted';
 const EXPECTED_RESOURCE =
@@ -129,18 +128,8 @@ export function parseNotifications(body: unknown): ParsedNotifications {
     );
     return { notifications, rejected };
   }
-  const type = own(envelope, '@odata.type');
-  if (type !== undefined && !isEnvelopeType(type)) {
-    rejected.push(
-      bodyRejection(
-        'notAnEnvelope',
-        `"@odata.type" is ${describe(type)}: ${EXPECTED_ENVELOPE} typed #microsoft.graph.commsNotifications`,
-        body,
-        '@odata.type',
-      ),
-    );
-    return { notifications, rejected };
-  }
+  // The envelope's @odata.type is not checked: an unexpected type name must not cost the
+  // valid items inside it; items that are not about calls are rejected one by one instead.
   for (let i = 0; i < value.length; i++) {
     readItem(value[i], i, false, notifications, rejected);
   }
@@ -394,12 +383,6 @@ function toChangeType(text: string): ChangeType | undefined {
   }
 }
 
-function isEnvelopeType(type: unknown): boolean {
-  if (typeof type !== 'string') return false;
-  const name = type.charCodeAt(0) === 35 /* # */ ? type.slice(1) : type;
-  return name.length === ENVELOPE_TYPE.length && name.toLowerCase() === ENVELOPE_TYPE;
-}
-
 function looksLikeNotification(value: JsonObject): boolean {
   return (
     own(value, 'changeType') !== undefined &&
@@ -429,11 +412,11 @@ function fieldPath(bare: boolean, index: number, name: string): string {
 function itemRejection(
   index: number,
   code: RejectionCode,
-  field: string | undefined,
+  field: string,
   message: string,
   raw: unknown,
 ): RejectedNotification {
-  return field === undefined ? { index, code, message, raw } : { index, code, field, message, raw };
+  return { index, code, field, message, raw };
 }
 
 function bodyRejection(

@@ -53,47 +53,48 @@ const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\/[^/]+\/(?:v1\.0|beta)\//i;
  * ```
  */
 export function parseResourcePath(path: string): ResourcePathResult {
-  const trimmed = path.trim();
-  if (trimmed === '') {
+  // Every notification goes through here, so the common relative form avoids regexes.
+  let relative = path.trim();
+  if (relative === '') {
     return { ok: false, error: { code: 'empty', message: 'the resource path is empty' } };
   }
-  const relative = trimmed.replace(ABSOLUTE, '').split(/[?#]/, 1)[0] ?? '';
-  const segments = relative.split('/').filter((s) => s !== '');
-  let rest: string[];
-  let root: CallResourcePath['root'];
-  const first = segments[0]?.toLowerCase();
-  const second = segments[1]?.toLowerCase();
-  if (first === 'communications' && second === 'calls') {
-    root = 'communications';
-    rest = segments.slice(2);
-  } else if (first === 'app' && second === 'calls') {
-    root = 'app';
-    rest = segments.slice(2);
-  } else {
-    return notACall(trimmed);
-  }
-  const callId = rest[0] === undefined ? undefined : safeDecode(rest[0]);
-  if (callId === undefined || callId === '') return notACall(trimmed);
-  const kindSegment = rest[1]?.toLowerCase();
-  const subresourceId = rest[2] === undefined ? undefined : safeDecode(rest[2]);
-  const base = { callId, root, path };
-  switch (kindSegment) {
-    case undefined:
-      return { ok: true, value: { ...base, resource: 'call' } };
-    case 'participants':
-      return { ok: true, value: withSub({ ...base, resource: 'participants' }, subresourceId) };
-    case 'operations':
-      return { ok: true, value: withSub({ ...base, resource: 'operation' }, subresourceId) };
-    default:
-      return { ok: true, value: withSub({ ...base, resource: 'other' }, subresourceId) };
-  }
-}
-
-function withSub(value: CallResourcePath, subresourceId: string | undefined): CallResourcePath {
-  return subresourceId === undefined || subresourceId === '' ? value : { ...value, subresourceId };
+  if (relative.includes('://')) relative = relative.replace(ABSOLUTE, '');
+  const query = relative.search(/[?#]/);
+  if (query !== -1) relative = relative.slice(0, query);
+  const segments = relative.split('/');
+  let at = 0;
+  const next = (): string | undefined => {
+    while (at < segments.length && segments[at] === '') at++;
+    return segments[at++];
+  };
+  const first = next()?.toLowerCase();
+  const root = first === 'communications' ? 'communications' : first === 'app' ? 'app' : undefined;
+  if (root === undefined || next()?.toLowerCase() !== 'calls') return notACall(path);
+  const rawId = next();
+  const callId = rawId === undefined ? '' : safeDecode(rawId);
+  if (callId === '') return notACall(path);
+  const kind = next()?.toLowerCase();
+  const rawSub = next();
+  const subresourceId = rawSub === undefined ? undefined : safeDecode(rawSub);
+  const resource: CallResourceKind =
+    kind === undefined
+      ? 'call'
+      : kind === 'participants'
+        ? 'participants'
+        : kind === 'operations'
+          ? 'operation'
+          : 'other';
+  return {
+    ok: true,
+    value:
+      subresourceId === undefined || subresourceId === ''
+        ? { callId, resource, root, path }
+        : { callId, resource, subresourceId, root, path },
+  };
 }
 
 function safeDecode(segment: string): string {
+  if (!segment.includes('%')) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {
@@ -101,7 +102,8 @@ function safeDecode(segment: string): string {
   }
 }
 
-function notACall(path: string): ResourcePathResult {
+function notACall(raw: string): ResourcePathResult {
+  const path = raw.trim();
   return {
     ok: false,
     error: {

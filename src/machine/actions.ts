@@ -15,9 +15,11 @@ export interface Step {
 
 type Reducer = (context: CallContext, event: CallEvent) => Step;
 
-// `xstate.init` (entering the first state) has no `at`: the input's `at` stands in for it.
+// `xstate.init` (entering the first state) has no `at`, and an event built by hand may lack
+// one: the last known time stands in, so a deadline is never computed from NaN.
 function atOf(context: CallContext, event: CallEvent): number {
-  return 'at' in event ? event.at : context.updatedAt;
+  const at: unknown = (event as { at?: unknown }).at;
+  return typeof at === 'number' && Number.isFinite(at) ? at : context.updatedAt;
 }
 
 function notificationOf(event: CallEvent) {

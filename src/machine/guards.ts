@@ -15,7 +15,10 @@ let memoEvent: CallEvent | undefined;
 let memoVerdict: NotificationVerdict | undefined;
 
 export function verdictOf(context: CallContext, event: CallEvent): NotificationVerdict | undefined {
-  if (event.type !== 'notification') return undefined;
+  // Events arrive from outside the type system too (JSON, model-based test generators): a
+  // notification event without a notification judges as nothing and matches no guard.
+  if (event.type !== 'notification' || typeof event.notification !== 'object') return undefined;
+  if (event.notification === null) return undefined;
   if (context === memoContext && event === memoEvent) return memoVerdict;
   const verdict = classifyNotification(
     { state: context.state, phase: phaseOfContext(context), etag: context.etag },

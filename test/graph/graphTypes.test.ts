@@ -1,0 +1,42 @@
+// Keeps this library's wire types in step with Microsoft's published Graph types
+// (@microsoft/microsoft-graph-types, a types-only dev dependency, so the published d.ts never
+// references it): when Microsoft adds a call state or a change type, this
+// file stops compiling and the test below fails, instead of a new value slipping through.
+import type * as Graph from '@microsoft/microsoft-graph-types';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import {
+  type ChangeType,
+  GRAPH_CALL_STATES,
+  type GraphCallState,
+  type ResultInfo,
+} from '../../src/index.js';
+
+describe('Graph types conformance', () => {
+  it('agrees with Graph’s types at compile time (tsc checks these lines)', () => {
+    // Every state Graph's types name is one of ours; ours adds `ringing`, seen only in beta
+    // and 2018-era payloads.
+    expectTypeOf<Exclude<Graph.CallState, GraphCallState>>().toEqualTypeOf<never>();
+    expectTypeOf<ChangeType>().toEqualTypeOf<Graph.ChangeType>();
+    // Our normalised resultInfo fits wherever Graph's is expected.
+    expectTypeOf<ResultInfo>().toExtend<Graph.ResultInfo>();
+  });
+
+  it('lists every call state of @microsoft/microsoft-graph-types, plus the beta-only ones', () => {
+    const fromGraphTypes: Record<Graph.CallState, true> = {
+      incoming: true,
+      establishing: true,
+      established: true,
+      hold: true,
+      transferring: true,
+      transferAccepted: true,
+      redirecting: true,
+      terminating: true,
+      terminated: true,
+      unknownFutureValue: true,
+    };
+    for (const state of Object.keys(fromGraphTypes)) {
+      expect(GRAPH_CALL_STATES).toContain(state);
+    }
+    expect(GRAPH_CALL_STATES.filter((s) => !(s in fromGraphTypes))).toEqual(['ringing']);
+  });
+});

@@ -1,0 +1,833 @@
+import { describe, expect, it } from 'vitest';
+import type {
+  CallNotification,
+  ParsedNotifications,
+  RejectedNotification,
+} from '../../src/graph/notification.js';
+import { parseNotifications } from '../../src/graph/parseNotifications.js';
+
+const CALL = '57dab8b1-894c-409a-b240-bd8beae78896';
+const OTHER_CALL = '341a0500-d4bf-4224-8b19-1581168d328b';
+
+type Item = Record<string, unknown>;
+
+function envelope(...value: unknown[]): Item {
+  return { '@odata.type': '#microsoft.graph.commsNotifications', value };
+}
+
+function callItem(overrides: Item = {}, data: Item = {}): Item {
+  return {
+    '@odata.type': '#microsoft.graph.commsNotification',
+    changeType: 'updated',
+    resourceUrl: `/communications/calls/${CALL}`,
+    resourceData: { '@odata.type': '#microsoft.graph.call', state: 'established', ...data },
+    ...overrides,
+  };
+}
+
+function only(result: ParsedNotifications): CallNotification {
+  expect(result.rejected).toEqual([]);
+  expect(result.notifications).toHaveLength(1);
+  const [n] = result.notifications;
+  if (n === undefined) throw new Error('unreachable');
+  return n;
+}
+
+function rejection(result: ParsedNotifications): RejectedNotification {
+  expect(result.notifications).toEqual([]);
+  expect(result.rejected).toHaveLength(1);
+  const [r] = result.rejected;
+  if (r === undefined) throw new Error('unreachable');
+  return r;
+}
+
+/** Optional properties must be absent, never present with `undefined` (exactOptionalPropertyTypes). */
+function expectNoUndefinedProps(value: object): void {
+  for (const [key, v] of Object.entries(value)) {
+    expect(v, `property ${key}`).not.toBeUndefined();
+  }
+}
+
+describe('body forms', () => {
+  const item = callItem();
+  const body = envelope(item);
+  const text = JSON.stringify(body);
+
+  it('reads a parsed envelope and keeps the item itself as raw', () => {
+    const n = only(parseNotifications(body));
+    expect(n).toEqual({
+      index: 0,
+      callId: CALL,
+      changeType: 'updated',
+      resource: 'call',
+      resourcePath: `/communications/calls/${CALL}`,
+      state: 'established',
+      dataType: '#microsoft.graph.call',
+      raw: item,
+    });
+    expect(n.raw).toBe(item);
+  });
+
+  it('reads JSON text', () => {
+    expect(only(parseNotifications(text))).toMatchObject({ callId: CALL, state: 'established' });
+  });
+
+  it('reads UTF-8 bytes as a Uint8Array, a Buffer, an ArrayBuffer or a view into a larger buffer', () => {
+    const bytes = new TextEncoder().encode(text);
+    const padded = new Uint8Array(bytes.length + 8);
+    padded.set(bytes, 4);
+    for (const input of [
+      bytes,
+      Buffer.from(text, 'utf8'),
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+      padded.subarray(4, 4 + bytes.length),
+      new DataView(padded.buffer, 4, bytes.length),
+    ]) {
+      expect(only(parseNotifications(input))).toMatchObject({ callId: CALL, state: 'established' });
+    }
+  });
+
+  it('reads UTF-8 bytes with a byte-order mark and non-ASCII text', () => {
+    const withAccent = envelope(callItem({}, { message: 'Zürich ☎' }));
+    const bytes = new Uint8Array([
+      0xef,
+      0xbb,
+      0xbf,
+      ...new TextEncoder().encode(JSON.stringify(withAccent)),
+    ]);
+    const n = only(parseNotifications(bytes));
+    expect(n.raw.resourceData).toMatchObject({ message: 'Zürich ☎' });
+  });
+
+  it.each([
+    '#microsoft.graph.commsNotifications',
+    'microsoft.graph.commsNotifications',
+    '#Microsoft.Graph.CommsNotifications',
+    'MICROSOFT.GRAPH.COMMSNOTIFICATIONS',
+  ])('accepts the envelope type spelled %s', (type) => {
+    only(parseNotifications({ '@odata.type': type, value: [callItem()] }));
+  });
+
+  it('accepts an envelope with no @odata.type (older payloads have none)', () => {
+    only(parseNotifications({ value: [callItem()] }));
+  });
+
+  it('accepts an empty batch as nothing to do', () => {
+    expect(parseNotifications(envelope())).toEqual({ notifications: [], rejected: [] });
+  });
+
+  it('accepts a bare commsNotification (the docs’ example shape) as a batch of one', () => {
+    const bare = callItem({ changeType: 'created' }, { state: 'incoming' });
+    const n = only(parseNotifications(bare));
+    expect(n).toMatchObject({ index: 0, callId: CALL, changeType: 'created', state: 'incoming' });
+    expect(n.raw).toBe(bare);
+  });
+
+  it('accepts a bare notification that only has the old resource field', () => {
+    const n = only(parseNotifications({ changeType: 'deleted', resource: `/app/calls/${CALL}` }));
+    expect(n).toMatchObject({ callId: CALL, changeType: 'deleted', resource: 'call' });
+    expect(n.state).toBeUndefined();
+  });
+
+  it('names bare fields without a value[] prefix when rejecting them', () => {
+    const r = rejection(
+      parseNotifications({ changeType: 'created | updated | deleted', resourceUrl: 'String' }),
+    );
+    expect(r).toMatchObject({ index: 0, code: 'invalidChangeType', field: 'changeType' });
+    expect(r.message).toBe(
+      'changeType is "created | updated | deleted": expected created, updated or deleted',
+    );
+  });
+});
+
+describe('body rejections', () => {
+  it('rejects JSON text that does not parse, with the parser’s reason', () => {
+    const r = rejection(parseNotifications('{"value": [ {"changeType": "updated",} ]}'));
+    expect(r).toMatchObject({ index: null, code: 'invalidBody' });
+    expect(r.message).toMatch(/^the body is not valid JSON \(.+\)/);
+    expect(r.raw).toBe('{"value": [ {"changeType": "updated",} ]}');
+  });
+
+  it.each([
+    '',
+    '   ',
+    '{"value": [',
+    '{"value": [{"changeType": "upda',
+    'undefined',
+    "{'value': []}",
+  ])('rejects the truncated or non-JSON text %j as invalidBody', (text) => {
+    expect(rejection(parseNotifications(text))).toMatchObject({ index: null, code: 'invalidBody' });
+  });
+
+  it('rejects bytes that are not UTF-8, before trying JSON', () => {
+    const bytes = new Uint8Array([0x7b, 0x22, 0x76, 0xff, 0xfe, 0x22, 0x7d]);
+    const r = rejection(parseNotifications(bytes));
+    expect(r).toMatchObject({ index: null, code: 'invalidBody' });
+    expect(r.message).toMatch(/UTF-8/);
+    expect(r.raw).toBe(bytes);
+  });
+
+  it('rejects truncated multi-byte UTF-8 sequences', () => {
+    const bytes = new TextEncoder().encode('{"value":"☎"}').subarray(0, 11);
+    expect(rejection(parseNotifications(bytes)).code).toBe('invalidBody');
+  });
+
+  it.each<[unknown, string]>([
+    [null, 'null'],
+    [undefined, 'missing'],
+    [42, '42 (a number)'],
+    [true, 'true (a boolean)'],
+    [[callItem()], 'an array of 1'],
+    [() => 1, 'a function'],
+  ])('rejects %j as notAnEnvelope, naming what it got', (body, shown) => {
+    const r = rejection(parseNotifications(body));
+    expect(r).toMatchObject({ index: null, code: 'notAnEnvelope', raw: body });
+    expect(r.message).toBe(
+      `the body is ${shown}: expected a commsNotifications envelope { "value": [ … ] }`,
+    );
+  });
+
+  it.each(['null', '42', '"a string"', '[]'])(
+    'rejects JSON text %s that is not an object as notAnEnvelope (decoded only once)',
+    (text) => {
+      expect(rejection(parseNotifications(text))).toMatchObject({
+        index: null,
+        code: 'notAnEnvelope',
+        raw: text,
+      });
+    },
+  );
+
+  it('rejects JSON text whose value is itself JSON text, instead of decoding twice', () => {
+    const twice = JSON.stringify(JSON.stringify(envelope(callItem())));
+    expect(rejection(parseNotifications(twice)).code).toBe('notAnEnvelope');
+  });
+
+  it('rejects an object with neither value nor a notification shape, listing its keys', () => {
+    const r = rejection(parseNotifications({ validationToken: 'abc', foo: 1 }));
+    expect(r).toMatchObject({ index: null, code: 'notAnEnvelope' });
+    expect(r.message).toContain('"validationToken", "foo"');
+    expect(r.message).toContain('{ "value": [ … ] }');
+  });
+
+  it('rejects an object with changeType but no resource as not an envelope', () => {
+    expect(rejection(parseNotifications({ changeType: 'updated' })).code).toBe('notAnEnvelope');
+  });
+
+  it.each<[unknown, string]>([
+    [{}, 'an object'],
+    ['x', '"x"'],
+    [null, 'null'],
+    [3, '3 (a number)'],
+  ])('rejects value %j, which is not an array', (value, shown) => {
+    const r = rejection(parseNotifications({ value }));
+    expect(r).toMatchObject({ index: null, code: 'notAnEnvelope', field: 'value' });
+    expect(r.message).toBe(
+      `"value" is ${shown}: expected a commsNotifications envelope { "value": [ … ] }`,
+    );
+  });
+
+  it('reads the items of an envelope whatever its @odata.type says, so nothing valid is lost', () => {
+    for (const type of ['#microsoft.graph.changeNotificationCollection', 7]) {
+      const { notifications, rejected } = parseNotifications({
+        '@odata.type': type,
+        value: [callItem()],
+      });
+      expect(rejected).toEqual([]);
+      expect(notifications).toHaveLength(1);
+    }
+  });
+});
+
+describe('item fields', () => {
+  it.each(['created', 'updated', 'deleted', 'Created', 'UPDATED', 'Deleted'])(
+    'reads changeType %s as lowercase',
+    (changeType) => {
+      const n = only(parseNotifications(envelope(callItem({ changeType }))));
+      expect(n.changeType).toBe(changeType.toLowerCase());
+    },
+  );
+
+  it('prefers resourceUrl to resource when both are present', () => {
+    const n = only(
+      parseNotifications(
+        envelope(
+          callItem({
+            resource: `/app/calls/${OTHER_CALL}`,
+            resourceUrl: `/communications/calls/${CALL}`,
+          }),
+        ),
+      ),
+    );
+    expect(n.callId).toBe(CALL);
+    expect(n.resourcePath).toBe(`/communications/calls/${CALL}`);
+  });
+
+  it('falls back to resource when resourceUrl is missing or not a string', () => {
+    for (const resourceUrl of [undefined, null, 42]) {
+      const item = callItem({ resource: `/app/calls/${OTHER_CALL}` });
+      if (resourceUrl === undefined) delete item.resourceUrl;
+      else item.resourceUrl = resourceUrl;
+      expect(only(parseNotifications(envelope(item)))).toMatchObject({
+        callId: OTHER_CALL,
+        resourcePath: `/app/calls/${OTHER_CALL}`,
+      });
+    }
+  });
+
+  it('reads a resourceUrl without its leading slash, and an absolute one', () => {
+    for (const resourceUrl of [
+      `communications/calls/${CALL}`,
+      `https://graph.microsoft.com/v1.0/communications/calls/${CALL}`,
+    ]) {
+      expect(only(parseNotifications(envelope(callItem({ resourceUrl }))))).toMatchObject({
+        callId: CALL,
+        resource: 'call',
+        resourcePath: resourceUrl,
+      });
+    }
+  });
+
+  it('reads the state from state, else from the old callState', () => {
+    const fromState = only(parseNotifications(envelope(callItem({}, { state: 'hold' }))));
+    expect(fromState.state).toBe('hold');
+    const old = callItem({}, { callState: 'terminating' });
+    delete (old.resourceData as Item).state;
+    expect(only(parseNotifications(envelope(old))).state).toBe('terminating');
+    const both = callItem({}, { state: 'established', callState: 'terminated' });
+    expect(only(parseNotifications(envelope(both))).state).toBe('established');
+    const nullState = callItem({}, { state: null, callState: 'hold' });
+    expect(only(parseNotifications(envelope(nullState))).state).toBe('hold');
+  });
+
+  it.each([
+    ['transfer-accepted', 'transferAccepted'],
+    ['Established', 'established'],
+    ['parked', 'unknownFutureValue'],
+    ['', 'unknownFutureValue'],
+  ])('normalises state %j to %s and keeps the text it received', (text, state) => {
+    const n = only(parseNotifications(envelope(callItem({}, { state: text }))));
+    expect(n.state).toBe(state);
+    expect(n.stateText).toBe(text);
+  });
+
+  it('sets no stateText when the state was spelled exactly', () => {
+    const n = only(parseNotifications(envelope(callItem({}, { state: 'transferAccepted' }))));
+    expect(n.state).toBe('transferAccepted');
+    expect('stateText' in n).toBe(false);
+  });
+
+  it('leaves state out when the call resourceData has none (reject, late deleted)', () => {
+    const item = callItem({ changeType: 'deleted' });
+    item.resourceData = {
+      '@odata.type': '#microsoft.graph.call',
+      '@odata.id': `/communications/calls/${CALL}`,
+    };
+    const n = only(parseNotifications(envelope(item)));
+    expect(n).toMatchObject({ changeType: 'deleted', resource: 'call' });
+    expect('state' in n).toBe(false);
+    expectNoUndefinedProps(n);
+  });
+
+  it.each([undefined, null])('accepts resourceData %s as absent', (resourceData) => {
+    const item = callItem({ changeType: 'deleted' });
+    if (resourceData === undefined) delete item.resourceData;
+    else item.resourceData = resourceData;
+    const n = only(parseNotifications(envelope(item)));
+    expect(n).toEqual({
+      index: 0,
+      callId: CALL,
+      changeType: 'deleted',
+      resource: 'call',
+      resourcePath: `/communications/calls/${CALL}`,
+      raw: item,
+    });
+  });
+
+  it('reads the call from the first object of an array resourceData', () => {
+    const item = callItem();
+    item.resourceData = [
+      'noise',
+      null,
+      { '@odata.type': '#microsoft.graph.call', state: 'hold', '@odata.etag': 'W/"9"' },
+      { '@odata.type': '#microsoft.graph.call', state: 'terminated' },
+    ];
+    expect(only(parseNotifications(envelope(item)))).toMatchObject({
+      state: 'hold',
+      etag: 'W/"9"',
+      dataType: '#microsoft.graph.call',
+    });
+  });
+
+  it('reads the etag verbatim, and only when it is a string', () => {
+    expect(
+      only(parseNotifications(envelope(callItem({}, { '@odata.etag': 'W/"5445"' })))).etag,
+    ).toBe('W/"5445"');
+    const n = only(parseNotifications(envelope(callItem({}, { '@odata.etag': 5445 }))));
+    expect('etag' in n).toBe(false);
+  });
+
+  it.each<[unknown, unknown]>([
+    [
+      { code: 200, subcode: 5001, message: 'The conversation has ended.' },
+      { code: 200, subcode: 5001, message: 'The conversation has ended.' },
+    ],
+    [
+      { code: '200', subcode: '5001' },
+      { code: 200, subcode: 5001 },
+    ],
+    [
+      { code: 500, subCode: 7000 },
+      { code: 500, subcode: 7000 },
+    ],
+    [{ code: '0' }, { code: 0 }],
+    [
+      { code: ' 408 ', subcode: '+8537' },
+      { code: 408, subcode: 8537 },
+    ],
+    [{ code: '200', subCode: 'transferring' }, { code: 200 }],
+    [{ code: 'abc', subcode: '1e3', message: 42 }, {}],
+    [{ code: '', subcode: '-' }, {}],
+    [{ code: Number.NaN, subcode: Number.POSITIVE_INFINITY }, {}],
+    [{ code: '99999999999999999999' }, {}],
+    [
+      { code: 1, subcode: 2, subCode: 3 },
+      { code: 1, subcode: 2 },
+    ],
+    [{ '@odata.type': '#microsoft.graph.resultInfo' }, {}],
+  ])('reads resultInfo %j as %j', (resultInfo, expected) => {
+    const n = only(parseNotifications(envelope(callItem({}, { resultInfo }))));
+    expect(n.resultInfo).toEqual(expected);
+    if (n.resultInfo !== undefined) expectNoUndefinedProps(n.resultInfo);
+  });
+
+  it.each([null, 'code 200', 200, ['200']])('leaves out a resultInfo that is %j', (resultInfo) => {
+    const n = only(parseNotifications(envelope(callItem({}, { resultInfo }))));
+    expect('resultInfo' in n).toBe(false);
+  });
+
+  it('reads terminationReason from older payloads', () => {
+    const n = only(
+      parseNotifications(
+        envelope(
+          callItem(
+            { changeType: 'deleted' },
+            { state: 'terminated', terminationReason: 'AppInitiated' },
+          ),
+        ),
+      ),
+    );
+    expect(n.terminationReason).toBe('AppInitiated');
+    const other = only(parseNotifications(envelope(callItem({}, { terminationReason: 3 }))));
+    expect('terminationReason' in other).toBe(false);
+  });
+
+  it('never sets an optional property to undefined', () => {
+    const minimal = only(
+      parseNotifications(envelope({ changeType: 'created', resource: `/app/calls/${CALL}` })),
+    );
+    expect(Object.keys(minimal).sort()).toEqual(
+      ['callId', 'changeType', 'index', 'raw', 'resource', 'resourcePath'].sort(),
+    );
+    expectNoUndefinedProps(minimal);
+  });
+});
+
+describe('sub-resources', () => {
+  const roster = {
+    '@odata.type': '#microsoft.graph.commsNotification',
+    changeType: 'updated',
+    resourceUrl: `/communications/calls/${CALL}/participants`,
+    resourceData: [
+      {
+        '@odata.type': '#microsoft.graph.participant',
+        id: 'p1',
+        state: 'established',
+        resultInfo: { code: 200 },
+      },
+      { '@odata.type': '#microsoft.graph.participant', id: 'p2' },
+    ],
+  };
+
+  it('routes a participant roster to its call, without a state or a participant’s resultInfo', () => {
+    const n = only(parseNotifications(envelope(roster)));
+    expect(n).toEqual({
+      index: 0,
+      callId: CALL,
+      changeType: 'updated',
+      resource: 'participants',
+      resourcePath: `/communications/calls/${CALL}/participants`,
+      dataType: '#microsoft.graph.participant',
+      raw: roster,
+    });
+  });
+
+  it('reads a finished operation: its id, type and resultInfo, but not its status as a state', () => {
+    const operation = {
+      changeType: 'deleted',
+      resourceUrl: `communications/calls/${CALL}/operations/0fe0623f`,
+      resourceData: {
+        '@odata.type': '#microsoft.graph.recordOperation',
+        '@odata.etag': 'W/"54451"',
+        status: 'failed',
+        state: 'terminated',
+        terminationReason: 'AppInitiated',
+        resultInfo: {
+          code: 400,
+          subcode: 8508,
+          message: 'Action falied, the operation was cancelled.',
+        },
+      },
+    };
+    const n = only(parseNotifications(envelope(operation)));
+    expect(n).toEqual({
+      index: 0,
+      callId: CALL,
+      changeType: 'deleted',
+      resource: 'operation',
+      resourcePath: `communications/calls/${CALL}/operations/0fe0623f`,
+      subresourceId: '0fe0623f',
+      dataType: '#microsoft.graph.recordOperation',
+      resultInfo: {
+        code: 400,
+        subcode: 8508,
+        message: 'Action falied, the operation was cancelled.',
+      },
+      raw: operation,
+    });
+  });
+
+  it('reads content sharing sessions as other, with or without resourceData', () => {
+    const created = only(
+      parseNotifications(
+        envelope({
+          changeType: 'created',
+          resourceUrl: `/communications/calls/${CALL}/contentsharingsessions/s1`,
+        }),
+      ),
+    );
+    expect(created).toMatchObject({ resource: 'other', subresourceId: 's1', callId: CALL });
+    const updated = only(
+      parseNotifications(
+        envelope({
+          changeType: 'updated',
+          resourceUrl: `/communications/calls/${CALL}/contentsharingsessions`,
+          resourceData: [{ '@odata.type': '#microsoft.graph.contentSharingSession', id: 's1' }],
+        }),
+      ),
+    );
+    expect(updated).toMatchObject({
+      resource: 'other',
+      dataType: '#microsoft.graph.contentSharingSession',
+    });
+    expect('subresourceId' in updated).toBe(false);
+  });
+
+  it('still rejects a sub-resource whose resourceData is not an object or array', () => {
+    const r = rejection(parseNotifications(envelope({ ...roster, resourceData: 'participants' })));
+    expect(r).toMatchObject({ code: 'invalidResourceData', field: 'value[0].resourceData' });
+  });
+
+  it('does not check a sub-resource’s state field, which is not the call’s', () => {
+    const n = only(
+      parseNotifications(envelope({ ...roster, resourceData: { '@odata.type': 'x', state: 42 } })),
+    );
+    expect(n.resource).toBe('participants');
+  });
+});
+
+describe('item rejections', () => {
+  function rejectItem(item: unknown): RejectedNotification {
+    const r = rejection(parseNotifications(envelope(item)));
+    expect(r.index).toBe(0);
+    expect(r.raw).toBe(item);
+    return r;
+  }
+
+  it.each<[unknown, string]>([
+    [null, 'null'],
+    ['updated', '"updated"'],
+    [7, '7 (a number)'],
+    [[callItem()], 'an array of 1'],
+  ])('rejects the item %j as notAnObject', (item, shown) => {
+    const r = rejectItem(item);
+    expect(r).toMatchObject({ code: 'notAnObject', field: 'value[0]' });
+    expect(r.message).toBe(`value[0] is ${shown}: expected a notification object`);
+  });
+
+  it.each([undefined, null])('rejects changeType %s as missingChangeType', (changeType) => {
+    const item = callItem({ changeType });
+    const r = rejectItem(item);
+    expect(r).toMatchObject({ code: 'missingChangeType', field: 'value[0].changeType' });
+    expect(r.message).toBe('value[0].changeType is missing: expected created, updated or deleted');
+  });
+
+  it('rejects the doc template "created | updated | deleted" as invalidChangeType', () => {
+    const r = rejectItem(callItem({ changeType: 'created | updated | deleted' }));
+    expect(r).toMatchObject({ code: 'invalidChangeType', field: 'value[0].changeType' });
+    expect(r.message).toBe(
+      'value[0].changeType is "created | updated | deleted": expected created, updated or deleted',
+    );
+  });
+
+  it.each(['moved', 'create', ' created', 'createdd', '', 1, true, {}])(
+    'rejects changeType %j as invalidChangeType',
+    (changeType) => {
+      expect(rejectItem(callItem({ changeType })).code).toBe('invalidChangeType');
+    },
+  );
+
+  it('rejects an item with neither resourceUrl nor resource as missingResource', () => {
+    const item = callItem();
+    delete item.resourceUrl;
+    const r = rejectItem(item);
+    expect(r).toMatchObject({ code: 'missingResource', field: 'value[0].resourceUrl' });
+    expect(r.message).toMatch(/^value\[0\]\.resourceUrl is missing: expected a call resource path/);
+  });
+
+  it('rejects non-string resource fields as missingResource, naming the field it read', () => {
+    expect(rejectItem(callItem({ resourceUrl: 42 }))).toMatchObject({
+      code: 'missingResource',
+      field: 'value[0].resourceUrl',
+    });
+    const legacy = callItem({ resource: ['x'] });
+    delete legacy.resourceUrl;
+    const r = rejectItem(legacy);
+    expect(r).toMatchObject({ code: 'missingResource', field: 'value[0].resource' });
+    expect(r.message).toContain('value[0].resource is an array of 1');
+  });
+
+  it('rejects the doc template "String" as invalidResource', () => {
+    const r = rejectItem(callItem({ resourceUrl: 'String' }));
+    expect(r).toMatchObject({ code: 'invalidResource', field: 'value[0].resourceUrl' });
+    expect(r.message).toBe(
+      'value[0].resourceUrl: "String" is not a call resource: expected /communications/calls/{id} or /app/calls/{id}',
+    );
+  });
+
+  it.each(['', '/communications/calls', '/communications/onlineMeetings/x', '/subscriptions/x'])(
+    'rejects the resource %j as invalidResource',
+    (resourceUrl) => {
+      expect(rejectItem(callItem({ resourceUrl })).code).toBe('invalidResource');
+    },
+  );
+
+  it('does not fall back to resource when resourceUrl is a string that is not a call', () => {
+    const r = rejectItem(callItem({ resourceUrl: 'String', resource: `/app/calls/${CALL}` }));
+    expect(r.code).toBe('invalidResource');
+  });
+
+  it.each<[unknown, string]>([
+    ['established', '"established"'],
+    [5, '5 (a number)'],
+    [false, 'false (a boolean)'],
+  ])('rejects resourceData %j as invalidResourceData', (resourceData, shown) => {
+    const r = rejectItem(callItem({ resourceData }));
+    expect(r).toMatchObject({ code: 'invalidResourceData', field: 'value[0].resourceData' });
+    expect(r.message).toBe(
+      `value[0].resourceData is ${shown}: expected an object, an array of objects, or nothing`,
+    );
+  });
+
+  it.each<[unknown, string]>([
+    [3, '3 (a number)'],
+    [{ value: 'hold' }, 'an object'],
+    [['hold'], 'an array of 1'],
+  ])('rejects a call state %j as invalidState', (state, shown) => {
+    const r = rejectItem(callItem({}, { state }));
+    expect(r).toMatchObject({ code: 'invalidState', field: 'value[0].resourceData.state' });
+    expect(r.message).toBe(
+      `value[0].resourceData.state is ${shown}: expected a call state such as "established"`,
+    );
+  });
+
+  it('names callState when that is where the bad state was', () => {
+    const item = callItem({}, { callState: 9 });
+    delete (item.resourceData as Item).state;
+    expect(rejectItem(item)).toMatchObject({
+      code: 'invalidState',
+      field: 'value[0].resourceData.callState',
+    });
+  });
+
+  it('reports the first problem only: changeType before resource before resourceData', () => {
+    expect(rejectItem({ changeType: 'x', resourceUrl: 'y', resourceData: 1 }).code).toBe(
+      'invalidChangeType',
+    );
+    expect(rejectItem({ changeType: 'created', resourceUrl: 'y', resourceData: 1 }).code).toBe(
+      'invalidResource',
+    );
+  });
+
+  it('cuts long values short in messages', () => {
+    const long = 'x'.repeat(10_000);
+    const r = rejectItem(callItem({ changeType: long }));
+    expect(r.message).toBe(
+      `value[0].changeType is "${'x'.repeat(80)}…": expected created, updated or deleted`,
+    );
+  });
+});
+
+describe('mixed batches', () => {
+  it('keeps the valid items, rejects the others, and keeps every index', () => {
+    const items = [
+      callItem({ changeType: 'created' }, { state: 'incoming' }),
+      42,
+      callItem({ changeType: 'created | updated | deleted' }),
+      {
+        changeType: 'updated',
+        resourceUrl: `/communications/calls/${OTHER_CALL}/participants`,
+        resourceData: [],
+      },
+      callItem({ resourceUrl: 'String' }),
+      callItem(
+        { changeType: 'deleted', resourceUrl: `/communications/calls/${OTHER_CALL}` },
+        {
+          state: 'terminated',
+        },
+      ),
+      callItem({}, { state: {} }),
+    ];
+    const { notifications, rejected } = parseNotifications(envelope(...items));
+    expect(notifications.map((n) => [n.index, n.callId, n.resource, n.state])).toEqual([
+      [0, CALL, 'call', 'incoming'],
+      [3, OTHER_CALL, 'participants', undefined],
+      [5, OTHER_CALL, 'call', 'terminated'],
+    ]);
+    expect(rejected.map((r) => [r.index, r.code, r.field])).toEqual([
+      [1, 'notAnObject', 'value[1]'],
+      [2, 'invalidChangeType', 'value[2].changeType'],
+      [4, 'invalidResource', 'value[4].resourceUrl'],
+      [6, 'invalidState', 'value[6].resourceData.state'],
+    ]);
+    for (const n of notifications) expect(n.raw).toBe(items[n.index]);
+    for (const r of rejected) expect(r.raw).toBe(items[r.index ?? -1]);
+  });
+
+  it('reads holes in a sparse value array as items that are not objects', () => {
+    const value: unknown[] = [];
+    value[2] = callItem();
+    const { notifications, rejected } = parseNotifications({ value });
+    expect(notifications.map((n) => n.index)).toEqual([2]);
+    expect(rejected.map((r) => [r.index, r.code])).toEqual([
+      [0, 'notAnObject'],
+      [1, 'notAnObject'],
+    ]);
+  });
+
+  it('parses a large batch item by item', () => {
+    const value = Array.from({ length: 10_000 }, (_, i) =>
+      i % 10 === 9
+        ? { changeType: 'nope' }
+        : callItem({ resourceUrl: `/communications/calls/c${i}` }),
+    );
+    const { notifications, rejected } = parseNotifications({ value });
+    expect(notifications).toHaveLength(9_000);
+    expect(rejected).toHaveLength(1_000);
+    expect(notifications[8_999]?.callId).toBe('c9998');
+  });
+});
+
+describe('hostile input', () => {
+  it('survives deep nesting inside an item, as text and as an object', () => {
+    const depth = 100_000;
+    const text = `{"value":[{"changeType":"updated","resourceUrl":"/communications/calls/${CALL}","resourceData":{"@odata.type":"#microsoft.graph.call","state":"hold","deep":${'['.repeat(depth)}${']'.repeat(depth)}}}]}`;
+    const fromText = parseNotifications(text);
+    expect(fromText.notifications.length + fromText.rejected.length).toBe(1);
+    let nested: unknown = {};
+    for (let i = 0; i < depth; i++) nested = { nested };
+    expect(only(parseNotifications(envelope(callItem({}, { nested }))))).toMatchObject({
+      state: 'established',
+    });
+  });
+
+  it('rejects deeply nested JSON that is not an envelope without throwing', () => {
+    const text = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    const r = rejection(parseNotifications(text));
+    expect(['invalidBody', 'notAnEnvelope']).toContain(r.code);
+  });
+
+  it('keeps messages short whatever the size of the values', () => {
+    const huge = 'y'.repeat(5_000_000);
+    const { rejected } = parseNotifications(
+      envelope(
+        callItem({ changeType: huge }),
+        callItem({ resourceUrl: huge }),
+        callItem({ resourceData: huge }),
+        callItem({}, { state: Number.MAX_VALUE }),
+        huge,
+      ),
+    );
+    expect(rejected).toHaveLength(5);
+    for (const r of rejected) expect(r.message.length).toBeLessThan(300);
+    const invalidJson = rejection(parseNotifications(`{"value": "${huge}`));
+    expect(invalidJson.message.length).toBeLessThan(300);
+    const keys = Object.fromEntries(
+      Array.from({ length: 1000 }, (_, i) => [huge.slice(0, 200) + i, i]),
+    );
+    expect(rejection(parseNotifications(keys)).message.length).toBeLessThan(800);
+  });
+
+  it('reads a huge state text as an unknown state without copying it into a message', () => {
+    const huge = 'z'.repeat(1_000_000);
+    const n = only(parseNotifications(envelope(callItem({}, { state: huge }))));
+    expect(n.state).toBe('unknownFutureValue');
+    expect(n.stateText).toBe(huge);
+  });
+
+  it('neither reads nor pollutes through "__proto__" keys in JSON text', () => {
+    const text = `{"__proto__":{"value":[]},"value":[
+      {"__proto__":{"changeType":"created","resourceUrl":"/communications/calls/evil"},"resourceUrl":"/communications/calls/${CALL}"},
+      {"changeType":"updated","resourceUrl":"/communications/calls/${CALL}","resourceData":{"__proto__":{"state":"terminated"},"constructor":{"prototype":{"polluted":true}}}}
+    ]}`;
+    const { notifications, rejected } = parseNotifications(text);
+    expect(rejected.map((r) => [r.index, r.code])).toEqual([[0, 'missingChangeType']]);
+    expect(notifications).toHaveLength(1);
+    expect(notifications[0]).toMatchObject({ index: 1, callId: CALL });
+    expect(notifications[0] && 'state' in notifications[0]).toBe(false);
+    expect(({} as Item).polluted).toBeUndefined();
+    expect(({} as Item).changeType).toBeUndefined();
+    expect(Object.prototype).not.toHaveProperty('value');
+  });
+
+  it('ignores inherited fields on objects it is handed', () => {
+    const inheritsValue = Object.create({ value: [callItem()] }) as Item;
+    expect(rejection(parseNotifications(inheritsValue)).code).toBe('notAnEnvelope');
+    const inheritsChangeType = Object.create({ changeType: 'updated' }) as Item;
+    inheritsChangeType.resourceUrl = `/communications/calls/${CALL}`;
+    expect(rejection(parseNotifications(envelope(inheritsChangeType))).code).toBe(
+      'missingChangeType',
+    );
+  });
+
+  it('reads objects without a prototype', () => {
+    const item = Object.assign(Object.create(null) as Item, callItem());
+    const body = Object.assign(Object.create(null) as Item, { value: [item] });
+    expect(only(parseNotifications(body)).callId).toBe(CALL);
+  });
+
+  it('rejects invalid UTF-8 anywhere in the bytes, including overlongs and lone surrogates', () => {
+    for (const bad of [[0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0x80]]) {
+      const text = new TextEncoder().encode(JSON.stringify(envelope(callItem())));
+      const bytes = new Uint8Array([...text.subarray(0, 20), ...bad, ...text.subarray(20)]);
+      expect(rejection(parseNotifications(bytes)).code).toBe('invalidBody');
+    }
+  });
+
+  it('rejects every prefix of a valid body without throwing', () => {
+    const text = JSON.stringify(envelope(callItem({}, { resultInfo: { code: '200' } })));
+    for (let end = 0; end < text.length; end++) {
+      const result = parseNotifications(text.slice(0, end));
+      expect(result.notifications).toEqual([]);
+      expect(result.rejected).toHaveLength(1);
+    }
+  });
+
+  it('rejects other exotic values as not an envelope', () => {
+    for (const body of [Symbol('x'), 10n, new Map(), new Date(0), /value/]) {
+      const result = parseNotifications(body);
+      expect(result.notifications).toEqual([]);
+      expect(result.rejected[0]?.code).toBe('notAnEnvelope');
+    }
+  });
+});

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { getCallView, type KnownCallState } from '../../src/index.js';
+import { drive } from '../support/drive.js';
+
+describe('starting a call from input', () => {
+  const expected: Record<KnownCallState, unknown> = {
+    incoming: { setup: 'incoming' },
+    ringing: { setup: 'ringing' },
+    redirecting: { setup: 'redirecting' },
+    establishing: { setup: 'establishing' },
+    established: { active: 'established' },
+    hold: { active: 'hold' },
+    transferring: { active: 'transferring' },
+    transferAccepted: { active: 'transferAccepted' },
+    terminating: { terminating: 'confirming' },
+    terminated: 'terminated',
+  };
+
+  it.each(Object.entries(expected))('input.state %s → %j', (state, value) => {
+    const call = drive({ callId: 'c1', state: state as KnownCallState });
+    expect(call.value()).toEqual(value);
+    expect(call.context().state).toBe(state);
+  });
+
+  it('defaults to establishing, the state of a freshly created call', () => {
+    const call = drive({ callId: 'c1' });
+    expect(call.value()).toEqual({ setup: 'establishing' });
+    expect(getCallView(call.snapshot())).toEqual({
+      callId: 'c1',
+      state: 'establishing',
+      phase: 'setup',
+      updatedAt: 0,
+    });
+  });
+
+  it('a call adopted while terminating waits for confirmation from its adoption time', () => {
+    const call = drive({
+      callId: 'c1',
+      state: 'terminating',
+      at: 5_000,
+      options: { confirmTimeoutMs: 100 },
+    });
+    expect(call.context().deadline).toEqual({ kind: 'confirm', at: 5_100 });
+  });
+
+  it('a call adopted as terminated is over at once, as gone', () => {
+    const call = drive({ callId: 'c1', state: 'terminated', at: 42 });
+    expect(call.snapshot().status).toBe('done');
+    expect(call.snapshot().output).toEqual({ callId: 'c1', reason: 'gone', at: 42 });
+  });
+
+  it('keeps the etag it was adopted with', () => {
+    expect(drive({ callId: 'c1', state: 'established', etag: 'W/"3"' }).context().etag).toBe(
+      'W/"3"',
+    );
+  });
+
+  it('ignores options that are not finite non-negative numbers, keeping the defaults', () => {
+    const call = drive({
+      callId: 'c1',
+      options: { confirmTimeoutMs: Number.NaN, maxDeleteAttempts: -1, maxVerifications: 7 },
+    });
+    expect(call.context().options).toEqual({
+      confirmTimeoutMs: 30_000,
+      maxDeleteAttempts: 5,
+      maxVerifications: 7,
+      retryBaseDelayMs: 1_000,
+      maxRetryDelayMs: 60_000,
+    });
+  });
+});
