@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { callMachine } from '../../src/index.js';
-
-type Node = (typeof callMachine)['root'];
-
-function allNodes(): Node[] {
-  const out: Node[] = [];
-  const visit = (node: Node) => {
-    out.push(node);
-    for (const child of Object.values(node.states)) visit(child as Node);
-  };
-  visit(callMachine.root);
-  return out;
-}
+import { allStateNodes } from '../support/stateNodes.js';
 
 const guardNames = Object.keys(callMachine.implementations.guards);
 const actionNames = Object.keys(callMachine.implementations.actions);
@@ -26,7 +15,7 @@ function nameOf(ref: unknown): string | undefined {
 
 describe('the chart reads like documentation', () => {
   it('every state has a description', () => {
-    for (const node of allNodes()) {
+    for (const node of allStateNodes()) {
       expect(node.description, node.id).toMatch(/\w{3,}/);
     }
   });
@@ -34,7 +23,7 @@ describe('the chart reads like documentation', () => {
   it('every guard and action is named and implemented in setup()', () => {
     const usedGuards = new Set<string>();
     const usedActions = new Set<string>();
-    for (const node of allNodes()) {
+    for (const node of allStateNodes()) {
       const transitions = [...node.transitions.values()].flat().concat(node.always ?? []);
       for (const t of transitions) {
         if (t.guard !== undefined) {

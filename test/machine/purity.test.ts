@@ -10,20 +10,9 @@ import {
   stepCall,
 } from '../../src/index.js';
 import { sampleEvents } from '../support/sampleEvents.js';
+import { allStateNodes } from '../support/stateNodes.js';
 
 const input = { callId: 'c1', state: 'incoming' as const };
-
-type StateNodeLike = (typeof callMachine)['root'];
-
-function allNodes(): StateNodeLike[] {
-  const out: StateNodeLike[] = [];
-  const visit = (node: StateNodeLike) => {
-    out.push(node);
-    for (const child of Object.values(node.states)) visit(child as StateNodeLike);
-  };
-  visit(callMachine.root);
-  return out;
-}
 
 function leafIds(snapshot: CallSnapshot): string[] {
   return snapshot._nodes.filter((n) => n.type === 'atomic' || n.type === 'final').map((n) => n.id);
@@ -55,7 +44,7 @@ describe('purity', () => {
 
   it('reaches every atomic and final state of the chart from the sample events', () => {
     const reached = new Set(reachable.flatMap((r) => leafIds(r.snapshot)));
-    const all = allNodes()
+    const all = allStateNodes()
       .filter((n) => (n.type === 'atomic' || n.type === 'final') && n.key !== 'starting')
       .map((n) => n.id);
     expect([...reached].sort()).toEqual(all.sort());
@@ -120,7 +109,7 @@ describe('purity', () => {
   });
 
   it('has no invoke and no delayed transitions anywhere', () => {
-    for (const node of allNodes()) {
+    for (const node of allStateNodes()) {
       expect(node.invoke, node.id).toEqual([]);
       expect(node.after, node.id).toEqual([]);
     }

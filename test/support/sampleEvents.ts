@@ -1,19 +1,8 @@
-import type { CallEvent, GraphCallState } from '../../src/index.js';
+import { type CallEvent, GRAPH_CALL_STATES } from '../../src/index.js';
 import { callNotification } from '../../src/testing/index.js';
 
 const AT = 1_000_000;
-const states: GraphCallState[] = [
-  'incoming',
-  'ringing',
-  'redirecting',
-  'establishing',
-  'established',
-  'hold',
-  'transferring',
-  'transferAccepted',
-  'terminating',
-  'terminated',
-];
+const states = GRAPH_CALL_STATES.filter((s) => s !== 'unknownFutureValue');
 
 /**
  * One event of every kind the machine reacts to, with fixed times late enough that every
