@@ -1,7 +1,8 @@
 import { compareEtags } from '../graph/etag.js';
+import type { CallNotification } from '../graph/notification.js';
 import { verdictOf } from './guards.js';
 import { outcomeOf, reasonForTermination } from './outcome.js';
-import type { CallContext, CallEmitted, CallEvent, CallOutcomeReason } from './types.js';
+import type { CallContext, CallEmitted, CallEvent, CallInput, CallOutcomeReason } from './types.js';
 
 /**
  * What one named action does, as data: the next context and what to emit. The machine turns
@@ -31,19 +32,52 @@ function notificationOf(event: CallEvent) {
 
 const unchanged = (context: CallContext): Step => ({ context });
 
+// The first event of an actor, `xstate.init`, carries the input.
+function discoveredBy(event: CallEvent): CallNotification | undefined {
+  const input = (event as { input?: CallInput }).input;
+  return input?.discoveredBy;
+}
+
 export const reducers = {
   handOnSubresource: (context, event) => ({
     context,
     emitted: [
       {
-        type: 'call.notification',
+        type: 'notification.subresource',
         callId: context.callId,
         notification: notificationOf(event),
-        verdict: 'subresource',
         at: atOf(context, event),
       },
     ],
   }),
+
+  announceDiscovery: (context, event) => {
+    const n = discoveredBy(event);
+    return n === undefined
+      ? unchanged(context)
+      : {
+          context,
+          emitted: [
+            {
+              type: 'call.notification',
+              callId: context.callId,
+              notification: n,
+              verdict: 'apply',
+              at: context.updatedAt,
+            },
+          ],
+        };
+  },
+
+  concludeAdopted: (context, event) => {
+    const n = discoveredBy(event);
+    return {
+      context:
+        n === undefined
+          ? conclude(context, 'gone', context.updatedAt)
+          : conclude(context, reasonForTermination(context, n), context.updatedAt, n.etag, n),
+    };
+  },
 
   handOnUnchanged: (context, event) => {
     const n = notificationOf(event);

@@ -107,6 +107,8 @@ export const callMachine = setup({
   guards,
   actions: {
     handOnSubresource: perform(reducers.handOnSubresource),
+    announceDiscovery: perform(reducers.announceDiscovery),
+    concludeAdopted: perform(reducers.concludeAdopted),
     handOnUnchanged: perform(reducers.handOnUnchanged),
     reportIgnored: perform(reducers.reportIgnored),
     applyNotification: perform(reducers.applyNotification),
@@ -131,6 +133,7 @@ export const callMachine = setup({
   initial: 'starting',
   output: ({ context }) => context.outcome as CallOutcome,
   on: {
+    'keepAlive.result': { guard: 'isGone', target: '#call.terminated', actions: 'concludeGone' },
     notification: [
       { guard: 'isSubresource', actions: 'handOnSubresource' },
       { guard: 'isStale', actions: 'reportIgnored' },
@@ -174,7 +177,8 @@ export const callMachine = setup({
   states: {
     starting: {
       description:
-        'Transient: enters the state named by input.state (default establishing, the state of a freshly created call).',
+        'Transient: enters the state named by input.state, or reported by the notification the call was discovered in (default establishing, the state of a freshly created call).',
+      entry: 'announceDiscovery',
       always: [
         { ...startIn('incoming'), target: 'setup.incoming' },
         { ...startIn('ringing'), target: 'setup.ringing' },
@@ -188,7 +192,7 @@ export const callMachine = setup({
           target: 'terminating.confirming',
           actions: 'armConfirmDeadline',
         },
-        { ...startIn('terminated'), target: 'terminated', actions: 'concludeGone' },
+        { ...startIn('terminated'), target: 'terminated', actions: 'concludeAdopted' },
         { target: 'setup.establishing' },
       ],
     },

@@ -1,4 +1,5 @@
-import { type CallPhase, phaseOf } from '../graph/callState.js';
+import { type CallPhase, type GraphCallState, phaseOf } from '../graph/callState.js';
+import type { CallNotification } from '../graph/notification.js';
 import type { CallContext, CallInput, CallView, ResolvedCallOptions } from './types.js';
 
 export const DEFAULT_CALL_OPTIONS: ResolvedCallOptions = {
@@ -16,10 +17,11 @@ export function createCallContext(input: CallInput): CallContext {
     // A bad option must not turn deadlines into NaN: keep the default instead.
     if (typeof value === 'number' && Number.isFinite(value) && value >= 0) options[key] = value;
   }
+  const found = input.discoveredBy;
   return {
     callId: input.callId,
-    state: input.state ?? 'establishing',
-    etag: input.etag ?? null,
+    state: found === undefined ? (input.state ?? 'establishing') : discoveredState(found),
+    etag: found?.etag ?? input.etag ?? null,
     options,
     updatedAt: input.at ?? 0,
     hangUp: null,
@@ -27,6 +29,14 @@ export function createCallContext(input: CallInput): CallContext {
     verifications: 0,
     outcome: null,
   };
+}
+
+function discoveredState(n: CallNotification): GraphCallState {
+  if (n.resource !== 'call') return 'establishing';
+  if (n.changeType === 'deleted' || n.state === 'terminated') return 'terminated';
+  // A call first seen without a state we can place (none, or one newer than this library)
+  // is live, and establishing is the earliest state a bot can act on.
+  return n.state === undefined || n.state === 'unknownFutureValue' ? 'establishing' : n.state;
 }
 
 /**

@@ -48,7 +48,8 @@ export const guards = {
     return params.state === 'terminated' ? terminal : !terminal && n.state === params.state;
   },
   startsIn: ({ context }: GuardArgs, params: KnownStateParams) => context.state === params.state,
-  isGone: ({ event }: GuardArgs) => event.type === 'delete.failed' && event.status === 404,
+  isGone: ({ event }: GuardArgs) =>
+    (event.type === 'delete.failed' || event.type === 'keepAlive.result') && event.status === 404,
   canRetryDelete: ({ context, event }: GuardArgs) =>
     event.type === 'delete.failed' &&
     isRetryableStatus(event.status) &&

@@ -42,6 +42,12 @@ export interface CallInput {
   readonly etag?: string;
   /** When the call was adopted (epoch ms); deadlines of a call adopted in `terminating` count from here. Default 0. */
   readonly at?: number;
+  /**
+   * The notification the call was first seen in, when it was discovered from the webhook: the
+   * call starts in the state it reports (a terminal one ends it at once, keeping its
+   * resultInfo), and it is handed on as `call.notification` with verdict `apply`.
+   */
+  readonly discoveredBy?: CallNotification;
   readonly options?: CallOptions;
 }
 
@@ -82,6 +88,8 @@ export type CallEvent =
       readonly state?: GraphCallState;
       readonly at: number;
     }
+  /** The answer to a keepAlive: 404 means Graph no longer has the call. */
+  | { readonly type: 'keepAlive.result'; readonly status: number; readonly at: number }
   /** The runtime's timer for `context.deadline` fired. */
   | { readonly type: 'deadline.reached'; readonly at: number };
 
@@ -202,12 +210,19 @@ export type CallEmitted =
       readonly attempts: number;
       readonly at: number;
     }
-  /** A notification that was applied, changed nothing, or concerns a sub-resource: handed on so the bot sees tone, roster and media updates. */
+  /** A notification that was applied or changed nothing: handed on so the bot sees tone and media updates. */
   | {
       readonly type: 'call.notification';
       readonly callId: string;
       readonly notification: CallNotification;
-      readonly verdict: Extract<NotificationVerdict, 'apply' | 'unchanged' | 'subresource'>;
+      readonly verdict: Extract<NotificationVerdict, 'apply' | 'unchanged'>;
+      readonly at: number;
+    }
+  /** A notification about a participant list, an operation or a session of the call: it never moves the call. */
+  | {
+      readonly type: 'notification.subresource';
+      readonly callId: string;
+      readonly notification: CallNotification;
       readonly at: number;
     }
   /** A notification that did not move the call because it was behind (`stale`) or after the end (`late`). */

@@ -96,9 +96,10 @@ describe('reconciliation in the machine', () => {
     const call = drive({ callId, state: 'established' });
     const roster = note(undefined, { resource: 'participants' });
     call.send({ type: 'notification', notification: roster, at: 1 });
-    expect(call.of('call.notification')).toEqual([
-      { type: 'call.notification', callId, notification: roster, verdict: 'subresource', at: 1 },
+    expect(call.of('notification.subresource')).toEqual([
+      { type: 'notification.subresource', callId, notification: roster, at: 1 },
     ]);
+    expect(call.of('call.notification')).toEqual([]);
     expect(call.of('call.stateChanged')).toHaveLength(0);
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { getCallView, type KnownCallState } from '../../src/index.js';
+import { callNotification } from '../../src/testing/index.js';
 import { drive } from '../support/drive.js';
 
 describe('starting a call from input', () => {
@@ -67,5 +68,50 @@ describe('starting a call from input', () => {
       retryBaseDelayMs: 1_000,
       maxRetryDelayMs: 60_000,
     });
+  });
+
+  describe('discovered from a notification (the registry’s first sight of a call)', () => {
+    it('starts where the notification says and hands it on as applied', () => {
+      const n = callNotification('c1', 'incoming', { etag: 'W/"5445"' });
+      const call = drive({ callId: 'c1', discoveredBy: n, at: 10 });
+      expect(call.value()).toEqual({ setup: 'incoming' });
+      expect(call.context().etag).toBe('W/"5445"');
+      expect(call.emitted).toEqual([
+        { type: 'call.notification', callId: 'c1', notification: n, verdict: 'apply', at: 10 },
+      ]);
+    });
+
+    it('a terminal notification ends the call at once, keeping its resultInfo', () => {
+      const n = callNotification('c1', 'terminated', { resultInfo: { code: 0, subcode: 7015 } });
+      const call = drive({ callId: 'c1', discoveredBy: n, at: 10 });
+      expect(call.snapshot().output).toEqual({
+        callId: 'c1',
+        reason: 'transferred',
+        resultInfo: { code: 0, subcode: 7015 },
+        at: 10,
+      });
+      // Never seen alive, so there is no state change to announce: only the end.
+      expect(call.emitted.map((e) => e.type)).toEqual(['call.notification', 'call.terminated']);
+    });
+
+    it('a bare deleted ends it as remote (without its history, a reject cannot be told apart)', () => {
+      const n = callNotification('c1', undefined, { changeType: 'deleted' });
+      expect(drive({ callId: 'c1', discoveredBy: n }).snapshot().output?.reason).toBe('remote');
+    });
+
+    it('no state, or an unknown one, starts a live call in establishing', () => {
+      for (const state of [undefined, 'unknownFutureValue'] as const) {
+        const call = drive({ callId: 'c1', discoveredBy: callNotification('c1', state) });
+        expect(call.value()).toEqual({ setup: 'establishing' });
+      }
+    });
+  });
+
+  it('a keepAlive answered 404 means Graph lost the call: terminated as gone', () => {
+    const call = drive({ callId: 'c1', state: 'established' });
+    call.send({ type: 'keepAlive.result', status: 200, at: 1 });
+    expect(call.value()).toEqual({ active: 'established' });
+    call.send({ type: 'keepAlive.result', status: 404, at: 2 });
+    expect(call.snapshot().output).toEqual({ callId: 'c1', reason: 'gone', at: 2 });
   });
 });

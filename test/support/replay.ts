@@ -11,7 +11,6 @@ import {
   type KnownCallState,
   type NotificationVerdict,
   parseNotifications,
-  phaseOf,
 } from '../../src/index.js';
 import { corpusFile } from './corpus.js';
 
@@ -69,8 +68,18 @@ export class Replay {
   }
 
   private deliver(file: string, n: CallNotification) {
-    const known = this.calls.get(n.callId);
-    const actor = known ?? this.create(n);
+    const actor = this.calls.get(n.callId);
+    if (actor === undefined && n.resource !== 'call') {
+      // A roster or operation says nothing of the call's state: nothing to create.
+      this.verdicts.push({ file, callId: n.callId, verdict: 'subresource' });
+      return;
+    }
+    if (actor === undefined) {
+      // First sight, as the registry does it: the call starts where the notification says.
+      this.start(n.callId, { callId: n.callId, discoveredBy: n, at: this.tick() });
+      this.verdicts.push({ file, callId: n.callId, verdict: 'apply' });
+      return;
+    }
     // The final state takes no events: a late notification is judged (by the same rules the
     // machine uses) and recorded, not sent.
     if (actor.getSnapshot().status !== 'active') {
@@ -88,18 +97,11 @@ export class Replay {
       );
     if (judged === undefined)
       throw new Error(`${file}: the machine emitted no verdict for item ${n.index}`);
-    this.verdicts.push({ file, callId: n.callId, verdict: judged.verdict });
-  }
-
-  private create(n: CallNotification) {
-    const phase = n.state === undefined ? undefined : phaseOf(n.state);
-    const adoptable = n.resource === 'call' && (phase === 'setup' || phase === 'active');
-    return this.start(
-      n.callId,
-      adoptable && n.state !== undefined && n.state !== 'unknownFutureValue'
-        ? { callId: n.callId, state: n.state }
-        : { callId: n.callId },
-    );
+    this.verdicts.push({
+      file,
+      callId: n.callId,
+      verdict: judged.type === 'notification.subresource' ? 'subresource' : judged.verdict,
+    });
   }
 
   private start(callId: string, input: CallInput) {

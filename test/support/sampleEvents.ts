@@ -33,5 +33,6 @@ export const sampleEvents: CallEvent[] = [
   { type: 'delete.failed', status: 403, at: AT },
   { type: 'deadline.reached', at: AT * 10 },
   { type: 'getCall.result', status: 404, at: AT },
+  { type: 'keepAlive.result', status: 404, at: AT },
   { type: 'getCall.result', status: 200, state: 'terminating', at: AT },
 ];
