@@ -59,3 +59,35 @@ export type {
   NotificationVerdict,
   ResolvedCallOptions,
 } from './machine/types.js';
+
+// The runtime (src/runtime): Graph client, registry, stores, clock.
+export { createCallRegistry, CALL_RECORD_SCHEMA_VERSION } from './runtime/createCallRegistry.js';
+export type { CallRegistryOptions } from './runtime/createCallRegistry.js';
+export { createGraphClient } from './runtime/graphClient.js';
+export type { GraphClientOptions, GraphFetch } from './runtime/graphClient.js';
+export { parseRetryAfter } from './runtime/retryAfter.js';
+export { MemoryCallStore } from './runtime/memoryCallStore.js';
+export { systemClock } from './runtime/clock.js';
+export type { Clock, TimerHandle } from './runtime/clock.js';
+export {
+  CallError,
+  HangUpFailedError,
+  RegistryClosedError,
+  RestoreError,
+  StoreConflictError,
+  UnknownCallError,
+  WaitTimeoutError,
+} from './runtime/errors.js';
+export type { RestoreFailure } from './runtime/errors.js';
+export type {
+  CallPredicate,
+  CallRecord,
+  CallRegistry,
+  CallStore,
+  GetCallResult,
+  GraphClient,
+  GraphResult,
+  IngestReport,
+  RegistryEvent,
+  RegistryEventType,
+} from './runtime/types.js';

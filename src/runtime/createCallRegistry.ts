@@ -1,0 +1,694 @@
+/**
+ * The call registry: the imperative shell around the pure machine. It routes notifications to
+ * their calls, performs the Graph requests the machines ask for and feeds the results back,
+ * arms the deadlines the machines record, keeps calls alive, persists every call, and evicts
+ * ended ones.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { createCallRegistry, createWebhookHandler, toNodeListener } from 'graph-call-machine';
+ *
+ * const registry = createCallRegistry({ graph: { getToken: () => credential.getToken() } });
+ * registry.on('call.terminated', ({ outcome }) => log.info(outcome));
+ * createServer(toNodeListener(createWebhookHandler(registry))).listen(3978);
+ *
+ * // later, anywhere in the bot:
+ * await registry.hangUp(callId);                        // resolves once Graph took the DELETE
+ * const ended = await registry.waitFor(callId, 'terminated', { timeoutMs: 60_000 });
+ * ```
+ * @module
+ */
+import { type Actor, type ActorOptions, createActor } from 'xstate';
+import { isGraphCallState } from '../graph/callState.js';
+import type { CallNotification } from '../graph/notification.js';
+import { parseNotifications } from '../graph/parseNotifications.js';
+import { callMachine } from '../machine/callMachine.js';
+import { classifyNotification } from '../machine/classifyNotification.js';
+import { viewOfContext } from '../machine/context.js';
+import { verdictOf } from '../machine/guards.js';
+import type { CallSnapshot } from '../machine/stepCall.js';
+import type {
+  CallEmitted,
+  CallEvent,
+  CallInput,
+  CallOptions,
+  CallView,
+  NotificationVerdict,
+} from '../machine/types.js';
+import { type Clock, systemClock, type TimerHandle } from './clock.js';
+import {
+  HangUpFailedError,
+  RegistryClosedError,
+  RestoreError,
+  StoreConflictError,
+  UnknownCallError,
+  WaitTimeoutError,
+} from './errors.js';
+import { createGraphClient, type GraphClientOptions } from './graphClient.js';
+import { MemoryCallStore } from './memoryCallStore.js';
+import type {
+  CallPredicate,
+  CallRecord,
+  CallRegistry,
+  CallStore,
+  GetCallResult,
+  GraphClient,
+  GraphResult,
+  IngestReport,
+  RegistryEvent,
+  RegistryEventType,
+} from './types.js';
+
+/** The format of `CallRecord.snapshot` this version writes and reads. */
+export const CALL_RECORD_SCHEMA_VERSION = 1;
+
+/** Options of {@link createCallRegistry}. The call options apply to every call. */
+export interface CallRegistryOptions extends CallOptions {
+  /** A Graph client, or the options to create the default one over `fetch`. */
+  readonly graph: GraphClient | GraphClientOptions;
+  /** Where calls are persisted. Default: a new {@link MemoryCallStore}. */
+  readonly store?: CallStore;
+  /** Passed to every call actor: `@statelyai/inspect` or any xstate inspection observer. */
+  readonly inspect?: ActorOptions<typeof callMachine>['inspect'];
+  /** Time and timers. Default: the system clock, with unref'd timers. */
+  readonly clock?: Clock;
+  /** keepAlive period while a call is active. Default 15 min (Graph ends calls idle for 45); 0 turns it off. */
+  readonly keepAliveMs?: number;
+  /** How long an ended call stays readable (and absorbs late notifications). Default 5 min. */
+  readonly retainTerminatedMs?: number;
+  /** Default timeout of `waitFor`. Default 30 s. */
+  readonly waitTimeoutMs?: number;
+}
+
+type CallActor = Actor<typeof callMachine>;
+
+interface Waiter {
+  readonly until: CallPredicate;
+  readonly resolve: (view: CallView) => void;
+  readonly reject: (error: Error) => void;
+  timer: TimerHandle | undefined;
+}
+
+interface Entry {
+  readonly callId: string;
+  readonly actor: CallActor;
+  version: number;
+  saving: Promise<void>;
+  saveQueued: boolean;
+  deadlineTimer: TimerHandle | undefined;
+  armedDeadline: number | undefined;
+  keepAliveTimer: TimerHandle | undefined;
+  keepAliveInFlight: boolean;
+  evictTimer: TimerHandle | undefined;
+  hangUps: { resolve: (view: CallView) => void; reject: (error: Error) => void }[];
+  stopped: boolean;
+}
+
+type Listener = (event: RegistryEvent) => void;
+
+const DEFAULT_KEEP_ALIVE_MS = 15 * 60_000;
+const DEFAULT_RETAIN_TERMINATED_MS = 5 * 60_000;
+const DEFAULT_WAIT_TIMEOUT_MS = 30_000;
+
+/**
+ * Creates a call registry. Calls already in `options.store` are restored in the background
+ * (`registry.ready`); `ingest`, `hangUp` and `waitFor` wait for that, so nothing is applied
+ * to a call before it is back.
+ *
+ * @example
+ * ```ts
+ * const registry = createCallRegistry({
+ *   graph: { getToken: async () => (await credential.getToken('https://graph.microsoft.com/.default')).token },
+ *   confirmTimeoutMs: 20_000,
+ * });
+ * registry.on('registry.error', ({ error }) => log.error(error));
+ * ```
+ */
+export function createCallRegistry(
+  options: CallRegistryOptions,
+): CallRegistry & { readonly ready: Promise<void> } {
+  const client: GraphClient = isGraphClient(options.graph)
+    ? options.graph
+    : createGraphClient(options.graph);
+  const store = options.store ?? new MemoryCallStore();
+  const clock = options.clock ?? systemClock;
+  const keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
+  const retainMs = options.retainTerminatedMs ?? DEFAULT_RETAIN_TERMINATED_MS;
+  const waitTimeoutMs = options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
+  const callOptions: CallOptions = pickCallOptions(options);
+
+  const calls = new Map<string, Entry>();
+  const waiters = new Map<string, Set<Waiter>>();
+  const listeners = new Map<RegistryEventType, Set<Listener>>();
+  let closed = false;
+
+  function emit(event: RegistryEvent): void {
+    const set = listeners.get(event.type);
+    if (set === undefined) return;
+    for (const listener of set) {
+      try {
+        listener(event);
+      } catch (error) {
+        // A throwing listener must not break the call it listens to, nor the other listeners.
+        if (event.type !== 'registry.error') report(error, callIdOf(event));
+      }
+    }
+  }
+
+  function report(error: unknown, callId?: string): void {
+    emit(
+      callId === undefined
+        ? { type: 'registry.error', error: asError(error) }
+        : { type: 'registry.error', callId, error: asError(error) },
+    );
+  }
+
+  function startEntry(callId: string, init: { input: CallInput } | { snapshot: unknown }): Entry {
+    const actor: CallActor =
+      'input' in init
+        ? createActor(callMachine, withInspect({ input: init.input }))
+        : createActor(
+            callMachine,
+            withInspect({ snapshot: init.snapshot as CallSnapshot, input: { callId } }),
+          );
+    const initial = actor.getSnapshot();
+    if (initial.status === 'error') {
+      // xstate refuses a snapshot naming a state the chart does not have by erroring the actor.
+      throw new RestoreError(
+        callId,
+        'unknownState',
+        `the call machine cannot resume from ${JSON.stringify((init as { snapshot?: { value?: unknown } }).snapshot?.value)}: ${asError(initial.error).message}`,
+        { cause: initial.error },
+      );
+    }
+    const entry: Entry = {
+      callId,
+      actor,
+      version: 0,
+      saving: Promise.resolve(),
+      saveQueued: false,
+      deadlineTimer: undefined,
+      armedDeadline: undefined,
+      keepAliveTimer: undefined,
+      keepAliveInFlight: false,
+      evictTimer: undefined,
+      hangUps: [],
+      stopped: false,
+    };
+    calls.set(callId, entry);
+    actor.on('*', (emitted) => onEmitted(entry, emitted));
+    actor.subscribe({
+      next: () => onSnapshot(entry),
+      error: (error) => report(error, callId),
+    });
+    actor.start();
+    return entry;
+  }
+
+  function withInspect<T extends object>(actorOptions: T): T {
+    return options.inspect === undefined
+      ? actorOptions
+      : { ...actorOptions, inspect: options.inspect };
+  }
+
+  function onEmitted(entry: Entry, emitted: CallEmitted): void {
+    switch (emitted.type) {
+      case 'graph.deleteCall':
+        performDelete(entry);
+        return;
+      case 'graph.getCall':
+        performGetCall(entry);
+        return;
+      case 'call.hangUpFailed': {
+        const failure = new HangUpFailedError(
+          entry.callId,
+          emitted.status,
+          emitted.attempts,
+          emitted.error,
+        );
+        for (const waiter of entry.hangUps.splice(0)) waiter.reject(failure);
+        emit(emitted);
+        return;
+      }
+      case 'call.stateChanged':
+      case 'call.terminated':
+      case 'call.notification':
+      case 'notification.subresource':
+      case 'notification.ignored':
+        emit(emitted);
+        return;
+      default:
+        assertNever(emitted);
+    }
+  }
+
+  function onSnapshot(entry: Entry): void {
+    if (entry.stopped) return;
+    queueSave(entry);
+    syncTimers(entry);
+    settle(entry);
+  }
+
+  // Many events for one call in the same tick cost one save: the save reads the snapshot when
+  // it runs, and saves of one call never overlap, so versions only go up.
+  function queueSave(entry: Entry): void {
+    if (entry.saveQueued) return;
+    entry.saveQueued = true;
+    entry.saving = entry.saving.then(() => persist(entry));
+  }
+
+  async function persist(entry: Entry): Promise<void> {
+    entry.saveQueued = false;
+    const record: CallRecord = {
+      schemaVersion: CALL_RECORD_SCHEMA_VERSION,
+      version: entry.version + 1,
+      snapshot: entry.actor.getPersistedSnapshot(),
+      savedAt: clock.now(),
+    };
+    try {
+      if (await store.save(entry.callId, record, entry.version)) {
+        entry.version = record.version;
+      } else {
+        report(new StoreConflictError(entry.callId, entry.version), entry.callId);
+      }
+    } catch (error) {
+      report(error, entry.callId);
+    }
+  }
+
+  function syncTimers(entry: Entry): void {
+    if (entry.stopped) return;
+    const snapshot = entry.actor.getSnapshot();
+    const deadline = snapshot.status === 'active' ? snapshot.context.deadline : null;
+    if (deadline?.at !== entry.armedDeadline) {
+      if (entry.deadlineTimer !== undefined) clock.clearTimeout(entry.deadlineTimer);
+      entry.deadlineTimer = undefined;
+      entry.armedDeadline = deadline?.at;
+      if (deadline !== null) {
+        entry.deadlineTimer = clock.setTimeout(() => {
+          entry.deadlineTimer = undefined;
+          entry.armedDeadline = undefined;
+          send(entry, { type: 'deadline.reached', at: clock.now() });
+          // A timer can fire a hair early; the machine then ignores it and we arm again.
+          syncTimers(entry);
+        }, deadline.at - clock.now());
+      }
+    }
+
+    const active = snapshot.status === 'active' && snapshot.hasTag('active');
+    if (!active || keepAliveMs <= 0) {
+      if (entry.keepAliveTimer !== undefined) clock.clearTimeout(entry.keepAliveTimer);
+      entry.keepAliveTimer = undefined;
+    } else if (entry.keepAliveTimer === undefined && !entry.keepAliveInFlight) {
+      entry.keepAliveTimer = clock.setTimeout(() => {
+        entry.keepAliveTimer = undefined;
+        performKeepAlive(entry);
+      }, keepAliveMs);
+    }
+
+    if (snapshot.status === 'done' && entry.evictTimer === undefined) {
+      const endedAt = snapshot.context.outcome?.at ?? clock.now();
+      entry.evictTimer = clock.setTimeout(
+        () => evict(entry),
+        Math.max(0, endedAt + retainMs - clock.now()),
+      );
+    }
+  }
+
+  function settle(entry: Entry): void {
+    const snapshot = entry.actor.getSnapshot();
+    const view = viewOfContext(snapshot.context);
+    if (entry.hangUps.length > 0) {
+      const pending =
+        snapshot.matches({ terminating: 'hangingUp' }) ||
+        snapshot.matches({ terminating: 'retryWait' });
+      if (!pending) for (const waiter of entry.hangUps.splice(0)) waiter.resolve(view);
+    }
+    const set = waiters.get(entry.callId);
+    if (set === undefined) return;
+    for (const waiter of set) {
+      if (!waiter.until(view)) continue;
+      set.delete(waiter);
+      if (waiter.timer !== undefined) clock.clearTimeout(waiter.timer);
+      waiter.resolve(view);
+    }
+    if (set.size === 0) waiters.delete(entry.callId);
+  }
+
+  function send(entry: Entry, event: CallEvent): void {
+    if (entry.stopped || entry.actor.getSnapshot().status !== 'active') return;
+    entry.actor.send(event);
+  }
+
+  function performDelete(entry: Entry): void {
+    void client.deleteCall(entry.callId).then((result) => {
+      send(entry, toDeleteEvent(result, clock.now()));
+    });
+  }
+
+  function performGetCall(entry: Entry): void {
+    void client.getCall(entry.callId).then((result) => {
+      send(entry, toGetCallEvent(result, clock.now()));
+    });
+  }
+
+  function performKeepAlive(entry: Entry): void {
+    entry.keepAliveInFlight = true;
+    void client.keepAlive(entry.callId).then((result) => {
+      entry.keepAliveInFlight = false;
+      if (entry.stopped) return;
+      if (!result.ok && result.status === 404) {
+        send(entry, { type: 'keepAlive.result', status: 404, at: clock.now() });
+      } else if (!result.ok) {
+        const detail = result.error?.message === undefined ? '' : `: ${result.error.message}`;
+        report(
+          new Error(
+            `graph-call-machine: keepAlive for call "${entry.callId}" failed with status ${result.status}${detail}; retrying at the next period.`,
+          ),
+          entry.callId,
+        );
+      }
+      syncTimers(entry);
+    });
+  }
+
+  function evict(entry: Entry): void {
+    if (calls.get(entry.callId) === entry) calls.delete(entry.callId);
+    entry.saving = stop(entry).then(async () => {
+      try {
+        await store.delete(entry.callId);
+      } catch (error) {
+        report(error, entry.callId);
+      }
+    });
+  }
+
+  // Takes the call out of service at once (no more events, timers or saves), and stops its
+  // actor only after the saves already queued have run: a stopped actor's snapshot says
+  // `stopped`, which must never be what gets persisted.
+  function stop(entry: Entry): Promise<void> {
+    if (!entry.stopped) {
+      entry.stopped = true;
+      for (const timer of [entry.deadlineTimer, entry.keepAliveTimer, entry.evictTimer]) {
+        if (timer !== undefined) clock.clearTimeout(timer);
+      }
+      entry.deadlineTimer = entry.keepAliveTimer = entry.evictTimer = undefined;
+      entry.saving = entry.saving.then(() => {
+        entry.actor.stop();
+      });
+    }
+    return entry.saving;
+  }
+
+  // After a restore nothing re-runs the entry actions that asked for a request: what must be
+  // pending is read off the snapshot instead. Re-sending a DELETE is safe, 404 means done.
+  function resumePending(entry: Entry): void {
+    const snapshot = entry.actor.getSnapshot();
+    if (snapshot.matches({ terminating: 'hangingUp' })) performDelete(entry);
+    else if (snapshot.matches({ terminating: 'verifying' })) performGetCall(entry);
+    syncTimers(entry);
+  }
+
+  async function restoreAll(): Promise<void> {
+    let ids: AsyncIterable<string> | Iterable<string>;
+    try {
+      const listed = store.ids();
+      ids = Symbol.asyncIterator in listed ? listed : await listed;
+    } catch (error) {
+      report(error);
+      return;
+    }
+    for await (const callId of ids) {
+      if (closed) return;
+      if (calls.has(callId)) continue;
+      try {
+        restoreOne(callId, await store.load(callId));
+      } catch (error) {
+        report(error, callId);
+      }
+    }
+  }
+
+  function restoreOne(callId: string, record: CallRecord | undefined): void {
+    if (record === undefined) return;
+    if (record.schemaVersion !== CALL_RECORD_SCHEMA_VERSION) {
+      throw new RestoreError(
+        callId,
+        'unknownSchemaVersion',
+        `the record has schema version ${String(record.schemaVersion)}; this version of graph-call-machine reads ${CALL_RECORD_SCHEMA_VERSION}. Upgrade the library, or delete the record.`,
+      );
+    }
+    const problem = describeSnapshotProblem(callId, record.snapshot);
+    if (problem !== undefined) throw new RestoreError(callId, 'corruptRecord', problem);
+    const entry = startEntry(callId, { snapshot: record.snapshot });
+    entry.version = record.version;
+    resumePending(entry);
+  }
+
+  const ready = restoreAll();
+
+  function viewOf(callId: string): CallView | undefined {
+    const entry = calls.get(callId);
+    return entry === undefined ? undefined : viewOfContext(entry.actor.getSnapshot().context);
+  }
+
+  function ensureOpen(callId?: string): void {
+    if (closed) throw new RegistryClosedError(callId);
+  }
+
+  return {
+    ready,
+
+    async ingest(body: unknown): Promise<IngestReport> {
+      await ready;
+      ensureOpen();
+      const { notifications, rejected } = parseNotifications(body);
+      const counts: Record<NotificationVerdict, number> = {
+        apply: 0,
+        unchanged: 0,
+        stale: 0,
+        late: 0,
+        subresource: 0,
+      };
+      let unknownCalls = 0;
+      const touched = new Set<Entry>();
+      for (const rejection of rejected) emit({ type: 'notification.rejected', rejection });
+      const at = clock.now();
+      for (const notification of notifications) {
+        const entry = calls.get(notification.callId);
+        if (entry === undefined) {
+          if (notification.resource !== 'call') {
+            counts.subresource++;
+            emit({
+              type: 'notification.subresource',
+              callId: notification.callId,
+              notification,
+              at,
+            });
+            continue;
+          }
+          unknownCalls++;
+          counts.apply++;
+          touched.add(
+            startEntry(notification.callId, {
+              input: {
+                callId: notification.callId,
+                discoveredBy: notification,
+                at,
+                options: callOptions,
+              },
+            }),
+          );
+          continue;
+        }
+        counts[deliver(entry, notification, at)]++;
+        touched.add(entry);
+      }
+      await Promise.all([...touched].map((entry) => entry.saving));
+      return {
+        applied: counts.apply,
+        unchanged: counts.unchanged,
+        stale: counts.stale,
+        late: counts.late,
+        subresource: counts.subresource,
+        rejected: rejected.length,
+        unknownCalls,
+        rejections: rejected,
+      };
+    },
+
+    track(callId, trackOptions = {}) {
+      ensureOpen(callId);
+      const known = viewOf(callId);
+      if (known !== undefined) return known;
+      const input: CallInput = { callId, at: clock.now(), options: callOptions };
+      const entry = startEntry(callId, {
+        input: {
+          ...input,
+          ...(trackOptions.state === undefined ? {} : { state: trackOptions.state }),
+          ...(trackOptions.etag === undefined ? {} : { etag: trackOptions.etag }),
+        },
+      });
+      return viewOfContext(entry.actor.getSnapshot().context);
+    },
+
+    async hangUp(callId) {
+      await ready;
+      ensureOpen(callId);
+      const entry = calls.get(callId);
+      if (entry === undefined) throw new UnknownCallError(callId);
+      const snapshot = entry.actor.getSnapshot();
+      if (snapshot.status !== 'active') return viewOfContext(snapshot.context);
+      return new Promise<CallView>((resolve, reject) => {
+        entry.hangUps.push({ resolve, reject });
+        entry.actor.send({ type: 'hangUp', at: clock.now() });
+        settle(entry);
+      });
+    },
+
+    get: viewOf,
+
+    async waitFor(callId, until, waitOptions = {}) {
+      await ready;
+      ensureOpen(callId);
+      const predicate: CallPredicate =
+        until === 'terminated' ? (view) => view.phase === 'terminated' : until;
+      const current = viewOf(callId);
+      if (current !== undefined && predicate(current)) return current;
+      const timeoutMs = waitOptions.timeoutMs ?? waitTimeoutMs;
+      return new Promise<CallView>((resolve, reject) => {
+        const waiter: Waiter = { until: predicate, resolve, reject, timer: undefined };
+        let set = waiters.get(callId);
+        if (set === undefined) {
+          set = new Set();
+          waiters.set(callId, set);
+        }
+        set.add(waiter);
+        waiter.timer = clock.setTimeout(() => {
+          waiters.get(callId)?.delete(waiter);
+          reject(new WaitTimeoutError(callId, timeoutMs, viewOf(callId)?.state));
+        }, timeoutMs);
+      });
+    },
+
+    on(type, listener) {
+      let set = listeners.get(type);
+      if (set === undefined) {
+        set = new Set();
+        listeners.set(type, set);
+      }
+      const stored = listener as Listener;
+      set.add(stored);
+      return () => {
+        listeners.get(type)?.delete(stored);
+      };
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await ready;
+      const entries = [...calls.values()];
+      const stopped = entries.map((entry) => {
+        for (const waiter of entry.hangUps.splice(0)) {
+          waiter.reject(new RegistryClosedError(entry.callId));
+        }
+        return stop(entry);
+      });
+      for (const [callId, set] of waiters) {
+        for (const waiter of set) {
+          if (waiter.timer !== undefined) clock.clearTimeout(waiter.timer);
+          waiter.reject(new RegistryClosedError(callId));
+        }
+      }
+      waiters.clear();
+      await Promise.all(stopped);
+      calls.clear();
+    },
+  };
+
+  function deliver(entry: Entry, notification: CallNotification, at: number): NotificationVerdict {
+    const snapshot = entry.actor.getSnapshot();
+    if (snapshot.status !== 'active' || entry.stopped) {
+      // An ended call's machine is final and takes no events: judge with the same rules here.
+      const verdict = classifyNotification(viewOfContext(snapshot.context), notification);
+      if (verdict === 'subresource') {
+        emit({ type: 'notification.subresource', callId: entry.callId, notification, at });
+      } else {
+        emit({
+          type: 'notification.ignored',
+          callId: entry.callId,
+          notification,
+          verdict: 'late',
+          at,
+        });
+      }
+      return verdict === 'subresource' ? 'subresource' : 'late';
+    }
+    const event: CallEvent = { type: 'notification', notification, at };
+    // The guards ask for the same verdict and get it from the memo: one classification.
+    const verdict = verdictOf(snapshot.context, event) ?? 'unchanged';
+    entry.actor.send(event);
+    return verdict;
+  }
+}
+
+function isGraphClient(value: GraphClient | GraphClientOptions): value is GraphClient {
+  return typeof (value as Partial<GraphClient>).deleteCall === 'function';
+}
+
+function pickCallOptions(options: CallOptions): CallOptions {
+  const picked: { -readonly [K in keyof CallOptions]: CallOptions[K] } = {};
+  if (options.confirmTimeoutMs !== undefined) picked.confirmTimeoutMs = options.confirmTimeoutMs;
+  if (options.maxDeleteAttempts !== undefined) picked.maxDeleteAttempts = options.maxDeleteAttempts;
+  if (options.maxVerifications !== undefined) picked.maxVerifications = options.maxVerifications;
+  if (options.retryBaseDelayMs !== undefined) picked.retryBaseDelayMs = options.retryBaseDelayMs;
+  if (options.maxRetryDelayMs !== undefined) picked.maxRetryDelayMs = options.maxRetryDelayMs;
+  return picked;
+}
+
+function toDeleteEvent(result: GraphResult, at: number): CallEvent {
+  if (result.ok) return { type: 'delete.succeeded', at };
+  return {
+    type: 'delete.failed',
+    status: result.status,
+    ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }),
+    ...(result.error === undefined ? {} : { error: result.error }),
+    at,
+  };
+}
+
+function toGetCallEvent(result: GetCallResult, at: number): CallEvent {
+  return result.state === undefined
+    ? { type: 'getCall.result', status: result.status, at }
+    : { type: 'getCall.result', status: result.status, state: result.state, at };
+}
+
+function describeSnapshotProblem(callId: string, snapshot: unknown): string | undefined {
+  if (typeof snapshot !== 'object' || snapshot === null) return 'the snapshot is not an object';
+  const { value, context, status } = snapshot as Record<string, unknown>;
+  if (value === undefined) return 'the snapshot has no state value';
+  if (typeof context !== 'object' || context === null) return 'the snapshot has no context';
+  const { callId: storedId, state } = context as Record<string, unknown>;
+  if (!isGraphCallState(state)) return `the snapshot's call state is ${JSON.stringify(state)}`;
+  if (storedId !== callId) {
+    return `the snapshot is of call ${JSON.stringify(storedId)}, stored under "${callId}"`;
+  }
+  if (status !== 'active' && status !== 'done') {
+    return `the snapshot status is ${JSON.stringify(status)}`;
+  }
+  return undefined;
+}
+
+function callIdOf(event: RegistryEvent): string | undefined {
+  return 'callId' in event ? event.callId : undefined;
+}
+
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
+function assertNever(value: never): never {
+  throw new Error(`graph-call-machine: unhandled emitted event ${JSON.stringify(value)}`);
+}

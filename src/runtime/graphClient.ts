@@ -1,0 +1,389 @@
+/**
+ * The default {@link GraphClient}: the three requests the runtime makes to Microsoft Graph
+ * (`DELETE`, `GET` and `POST …/keepAlive` on `/communications/calls/{id}`), over `fetch`.
+ *
+ * Every outcome is a value: HTTP failures keep their status, Graph's error body and
+ * `Retry-After`; a network error, a timeout or a token that could not be had are `status: 0`.
+ * The client never throws once created, so the runtime can feed each result straight back into
+ * the machine as an event.
+ *
+ * @example
+ * ```ts
+ * import { createGraphClient, createCallRegistry } from 'graph-call-machine';
+ *
+ * const graph = createGraphClient({
+ *   getToken: () => credential.getToken('https://graph.microsoft.com/.default').then((t) => t.token),
+ *   timeoutMs: 5_000,
+ * });
+ * const result = await graph.deleteCall(callId);
+ * if (!result.ok && result.status !== 404) console.warn(result.status, result.error);
+ * const registry = createCallRegistry({ graph });
+ * ```
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { normalizeCallState } from '../graph/callState.js';
+import type { GraphError } from '../machine/types.js';
+import { parseRetryAfter } from './retryAfter.js';
+import type { GetCallResult, GraphClient, GraphResult } from './types.js';
+
+/** The part of `fetch` the client uses; `globalThis.fetch` fits, and so does a fake Graph. */
+export type GraphFetch = (url: string, init: RequestInit) => Promise<Response>;
+
+/** How {@link createGraphClient} reaches Graph. */
+export interface GraphClientOptions {
+  /**
+   * An access token for Graph (application permission `Calls.*`). Called before every request;
+   * the client never caches or stores the token, so expiry and rotation stay with the provider
+   * (MSAL and `@azure/identity` cache for you). Not bounded by `timeoutMs`: give the provider
+   * its own timeout. A rejection becomes `status: 0`, code `TokenUnavailable`, and no request
+   * is sent.
+   */
+  getToken(): Promise<string>;
+  /**
+   * The Graph root, e.g. a proxy or a fake Graph in tests. Default
+   * `https://graph.microsoft.com/{apiVersion}`. A trailing slash is tolerated.
+   */
+  readonly baseUrl?: string;
+  /** Selects the default `baseUrl`. Default `v1.0`. */
+  readonly apiVersion?: 'v1.0' | 'beta';
+  /**
+   * `communications` → `/communications/calls/{id}` (default). `app` → `/app/calls/{id}`, the
+   * deprecated beta path: accepted only with `apiVersion: 'beta'` (or a `baseUrl` that does
+   * not end in `/v1.0`).
+   */
+  readonly callsPath?: 'communications' | 'app';
+  /** Per request, from sending to the last byte of the body. Default 10 000. */
+  readonly timeoutMs?: number;
+  /** Sent as `User-Agent`. Microsoft asks callers to identify themselves for support cases. */
+  readonly userAgent?: string;
+  /** Extra headers on every request. `Authorization` and `client-request-id` are the client's own. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Default `globalThis.fetch`, looked up on each request. */
+  readonly fetch?: GraphFetch;
+  /** The clock an HTTP-date `Retry-After` is measured against. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+type Failure = Extract<GraphResult, { ok: false }>;
+
+type Exchange =
+  | { readonly kind: 'failed'; readonly result: Failure }
+  | {
+      readonly kind: 'answered';
+      readonly response: Response;
+      readonly body: BodyRead;
+      readonly clientRequestId: string;
+    };
+
+type BodyRead =
+  | { readonly ok: true; readonly text: string }
+  | { readonly ok: false; readonly error: GraphError };
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+const MESSAGE_LIMIT = 200;
+// The client sets these per request; letting `headers` override them would send a stale token
+// or break the correlation between a failure and Microsoft's logs.
+const RESERVED_HEADERS = new Set(['authorization', 'client-request-id']);
+
+/**
+ * Creates a {@link GraphClient} over `fetch`. Throws a `TypeError` only here, for options that
+ * cannot work; the client's methods never throw or reject.
+ *
+ * Results: 2xx → `{ ok: true, status }`. Anything else → `{ ok: false, status, retryAfterMs?,
+ * error }`, with Graph's error code, message, `request-id` and date when the body carried them,
+ * and always the `client-request-id` the client sent. A 404 is passed on as it is: the machine
+ * decides that it means the call is gone. Redirects are not followed, so the bearer token
+ * never travels to another URL.
+ *
+ * @example
+ * ```ts
+ * const graph = createGraphClient({ getToken, apiVersion: 'beta', callsPath: 'app' });
+ * await graph.keepAlive(callId);       // POST https://graph.microsoft.com/beta/app/calls/{id}/keepAlive
+ * const { state } = await graph.getCall(callId); // 'established', 'terminated', …
+ * ```
+ */
+export function createGraphClient(options: GraphClientOptions): GraphClient {
+  const base = resolveBase(options);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) {
+    throw new TypeError(
+      `createGraphClient: timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}.`,
+    );
+  }
+  if (typeof options.getToken !== 'function') {
+    throw new TypeError(
+      'createGraphClient: getToken must be a function that resolves to an access token for Graph.',
+    );
+  }
+  const fixedHeaders = resolveHeaders(options);
+  const doFetch: GraphFetch = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
+  const now = options.now ?? Date.now;
+
+  async function exchange(method: string, callId: string, suffix = ''): Promise<Exchange> {
+    const invalid = checkCallId(callId);
+    if (invalid !== undefined) return failed({ code: 'InvalidCallId', message: invalid });
+
+    let token: unknown;
+    try {
+      token = await options.getToken();
+    } catch (reason) {
+      return failed({
+        code: 'TokenUnavailable',
+        message: `getToken() failed: ${describeError(reason)}. No request was sent.`,
+      });
+    }
+    if (typeof token !== 'string' || token === '') {
+      return failed({
+        code: 'TokenUnavailable',
+        message: `getToken() resolved to ${token === '' ? 'an empty string' : typeof token}, not a token. No request was sent.`,
+      });
+    }
+
+    const url = `${base}/calls/${encodeURIComponent(callId)}${suffix}`;
+    const describe = `${method} ${url}`;
+    const clientRequestId = randomUUID();
+    const headers = new Headers(fixedHeaders);
+    headers.set('authorization', `Bearer ${token}`);
+    headers.set('client-request-id', clientRequestId);
+    // One signal bounds the whole exchange, body included: undici aborts the body stream too,
+    // and destroys the socket, so a server that stops mid-answer cannot hold it.
+    const signal = AbortSignal.timeout(timeoutMs);
+
+    let response: Response;
+    try {
+      // No body on the keepAlive POST: fetch then sends `Content-Length: 0` and no content type.
+      response = await doFetch(url, { method, headers, signal, redirect: 'manual' });
+    } catch (reason) {
+      return failed(
+        transportError(reason, signal, timeoutMs, `${describe} got no response`, clientRequestId),
+      );
+    }
+    let body: BodyRead;
+    try {
+      // Read to the end even when unused: a drained body lets the connection be reused.
+      body = { ok: true, text: await response.text() };
+    } catch (reason) {
+      body = {
+        ok: false,
+        error: transportError(
+          reason,
+          signal,
+          timeoutMs,
+          `${describe} answered ${response.status} but its body did not arrive`,
+          clientRequestId,
+        ),
+      };
+    }
+    return { kind: 'answered', response, body, clientRequestId };
+  }
+
+  function answer(sent: Exchange): GraphResult {
+    if (sent.kind === 'failed') return sent.result;
+    const { response } = sent;
+    // A 204/200 means Graph took the request; a body cut short afterwards changes nothing.
+    if (response.ok) return { ok: true, status: response.status };
+    return httpFailure(sent, now());
+  }
+
+  return {
+    deleteCall: async (callId) => answer(await exchange('DELETE', callId)),
+    keepAlive: async (callId) => answer(await exchange('POST', callId, '/keepAlive')),
+    getCall: async (callId): Promise<GetCallResult> => {
+      const sent = await exchange('GET', callId);
+      if (sent.kind === 'failed' || !sent.response.ok) return answer(sent);
+      // Unlike DELETE, a GET is only worth its body: without it the state is unknown, which is a
+      // failure to verify, not a success.
+      if (!sent.body.ok) return { ok: false, status: 0, error: sent.body.error };
+      const state = stateOf(sent.body.text);
+      const status = sent.response.status;
+      return state === undefined ? { ok: true, status } : { ok: true, status, state };
+    },
+  };
+}
+
+function failed(error: GraphError): Exchange {
+  return { kind: 'failed', result: { ok: false, status: 0, error } };
+}
+
+function resolveBase(options: GraphClientOptions): string {
+  const { apiVersion = 'v1.0', callsPath = 'communications' } = options;
+  if (apiVersion !== 'v1.0' && apiVersion !== 'beta') {
+    throw new TypeError(
+      `createGraphClient: apiVersion must be 'v1.0' or 'beta', got ${JSON.stringify(apiVersion)}.`,
+    );
+  }
+  if (callsPath !== 'communications' && callsPath !== 'app') {
+    throw new TypeError(
+      `createGraphClient: callsPath must be 'communications' or 'app', got ${JSON.stringify(callsPath)}.`,
+    );
+  }
+  const root = (options.baseUrl ?? `https://graph.microsoft.com/${apiVersion}`).replace(/\/+$/, '');
+  let parsed: URL;
+  try {
+    parsed = new URL(root);
+  } catch {
+    throw new TypeError(
+      `createGraphClient: baseUrl must be an absolute URL such as https://graph.microsoft.com/v1.0, got ${JSON.stringify(options.baseUrl)}.`,
+    );
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw new TypeError(
+      `createGraphClient: baseUrl must be an http(s) URL, got ${JSON.stringify(options.baseUrl)}.`,
+    );
+  }
+  const isV1 = options.apiVersion === 'v1.0' || /\/v1\.0$/i.test(parsed.pathname);
+  const impliedV1 = options.apiVersion === undefined && options.baseUrl === undefined;
+  if (callsPath === 'app' && (isV1 || impliedV1)) {
+    throw new TypeError(
+      "createGraphClient: callsPath 'app' (/app/calls/{id}) exists only in the beta API, where it is deprecated. " +
+        "Use callsPath 'communications' (the default), or set apiVersion: 'beta' to keep the old path.",
+    );
+  }
+  return `${root}/${callsPath}`;
+}
+
+function resolveHeaders(options: GraphClientOptions): Headers {
+  let headers: Headers;
+  try {
+    headers = new Headers(options.headers);
+  } catch (reason) {
+    throw new TypeError(`createGraphClient: headers are not valid: ${describeError(reason)}.`);
+  }
+  for (const name of RESERVED_HEADERS) {
+    if (headers.has(name)) {
+      throw new TypeError(
+        `createGraphClient: the ${name} header is set by the client on every request; remove it from headers (the token comes from getToken).`,
+      );
+    }
+  }
+  headers.set('accept', 'application/json');
+  if (options.userAgent !== undefined) headers.set('user-agent', options.userAgent);
+  return headers;
+}
+
+function checkCallId(callId: unknown): string | undefined {
+  if (typeof callId !== 'string' || callId === '') {
+    return `The call id must be a non-empty string, got ${JSON.stringify(callId)}; no request was sent.`;
+  }
+  // URL parsing resolves `.`/`..` segments even when percent-encoded, so `calls/..` would
+  // address the parent collection instead of a call.
+  if (callId === '.' || callId === '..') {
+    return `The call id ${JSON.stringify(callId)} would address another resource; no request was sent.`;
+  }
+  return undefined;
+}
+
+function transportError(
+  reason: unknown,
+  signal: AbortSignal,
+  timeoutMs: number,
+  what: string,
+  clientRequestId: string,
+): GraphError {
+  // An injected fetch may reject with its own TimeoutError without using the signal.
+  if (signal.aborted || nameOf(reason) === 'TimeoutError') {
+    return {
+      code: 'Timeout',
+      message: `${what} within the ${timeoutMs} ms timeout (timeoutMs).`,
+      clientRequestId,
+    };
+  }
+  return { code: 'NetworkError', message: `${what}: ${describeError(reason)}.`, clientRequestId };
+}
+
+function httpFailure(sent: Extract<Exchange, { kind: 'answered' }>, nowMs: number): Failure {
+  const { response, body, clientRequestId } = sent;
+  // A body cut short still leaves the status and headers to report; its message says why the
+  // body is missing.
+  const error = body.ok
+    ? graphErrorOf(response, body.text, clientRequestId)
+    : graphErrorOf(response, '', clientRequestId, body.error.message);
+  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), nowMs);
+  return retryAfterMs === undefined
+    ? { ok: false, status: response.status, error }
+    : { ok: false, status: response.status, retryAfterMs, error };
+}
+
+/**
+ * Graph's OData error body: `{ error: { code, message, innerError: { 'request-id', date,
+ * 'client-request-id' } } }`. Older services spell `innererror`; proxies and gateways answer
+ * with HTML or plain text, which is kept (trimmed to 200 characters) as the message.
+ */
+function graphErrorOf(
+  response: Response,
+  text: string,
+  clientRequestId: string,
+  fallbackMessage?: string,
+): GraphError {
+  const parsed = parseJson(text);
+  const body = isRecord(parsed) ? parsed.error : undefined;
+  let code: string | undefined;
+  let message: string | undefined;
+  let requestId: string | undefined;
+  let date: string | undefined;
+  if (isRecord(body)) {
+    code = stringOf(body.code);
+    message = stringOf(body.message);
+    const inner = isRecord(body.innerError)
+      ? body.innerError
+      : isRecord(body.innererror)
+        ? body.innererror
+        : undefined;
+    requestId = stringOf(inner?.['request-id']);
+    date = stringOf(inner?.date);
+  } else if (typeof body === 'string' && body !== '') {
+    message = body;
+  } else {
+    message = stringOf(text.trim().slice(0, MESSAGE_LIMIT));
+  }
+  code ??= `HttpError${response.status}`;
+  message ??= fallbackMessage ?? stringOf(response.statusText);
+  requestId ??= stringOf(response.headers.get('request-id'));
+  date ??= stringOf(response.headers.get('date'));
+  return {
+    code,
+    ...(message !== undefined && { message }),
+    ...(requestId !== undefined && { requestId }),
+    clientRequestId,
+    ...(date !== undefined && { date }),
+  };
+}
+
+function stateOf(text: string): GetCallResult['state'] {
+  const call = parseJson(text);
+  if (!isRecord(call)) return undefined;
+  // Early payloads name the field `callState`; the current one is `state`.
+  const raw = typeof call.state === 'string' ? call.state : call.callState;
+  return typeof raw === 'string' ? normalizeCallState(raw).state : undefined;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function stringOf(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function nameOf(value: unknown): string | undefined {
+  return isRecord(value) ? stringOf(value.name) : undefined;
+}
+
+// undici reports every transport failure as `TypeError: fetch failed` and puts what happened
+// (ECONNREFUSED, ENOTFOUND, a TLS error) in `cause`; without it the message says nothing.
+function describeError(reason: unknown): string {
+  if (!(reason instanceof Error)) return String(reason);
+  const cause: unknown = reason.cause;
+  return cause instanceof Error && cause.message !== ''
+    ? `${reason.message} (${cause.message})`
+    : reason.message;
+}

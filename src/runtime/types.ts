@@ -1,0 +1,130 @@
+/**
+ * The contracts of the imperative shell: the Graph client the registry calls, the call
+ * registry a bot embeds, the store it persists to, and the report of one webhook POST.
+ *
+ * @example
+ * ```ts
+ * import { createCallRegistry, type CallRegistry } from 'graph-call-machine';
+ *
+ * const registry: CallRegistry = createCallRegistry({ graph: { getToken } });
+ * registry.on('call.terminated', ({ outcome }) => console.log(outcome.callId, outcome.reason));
+ * ```
+ * @module
+ */
+import type { GraphCallState, KnownCallState } from '../graph/callState.js';
+import type { RejectedNotification } from '../graph/notification.js';
+import type { CallEmitted, CallView, GraphError } from '../machine/types.js';
+
+/**
+ * What one Graph request came to. Never an exception: network errors and timeouts are
+ * `ok: false` with `status: 0`.
+ */
+export type GraphResult =
+  | { readonly ok: true; readonly status: number }
+  | {
+      readonly ok: false;
+      /** The HTTP status, or 0 when no response arrived (network error, timeout, no token). */
+      readonly status: number;
+      /** From `Retry-After` (seconds, fractional allowed, or an HTTP date), in milliseconds. */
+      readonly retryAfterMs?: number;
+      /** Graph's JSON error body, or a description of the network failure. */
+      readonly error?: GraphError;
+    };
+
+/** The answer to `GET /communications/calls/{id}`: the call's state when it still exists. */
+export type GetCallResult = GraphResult & { readonly state?: GraphCallState };
+
+/** The three Graph requests the runtime makes. Swap in your own to add logging or a proxy. */
+export interface GraphClient {
+  /** `DELETE …/calls/{id}`: 204 = taken, 404 = already gone. */
+  deleteCall(callId: string): Promise<GraphResult>;
+  /** `GET …/calls/{id}`: 200 with the call, 404 = gone. */
+  getCall(callId: string): Promise<GetCallResult>;
+  /** `POST …/calls/{id}/keepAlive`: 200 = kept, 404 = gone. */
+  keepAlive(callId: string): Promise<GraphResult>;
+}
+
+/** How every notification of one webhook POST was judged: each lands in exactly one count. */
+export interface IngestReport {
+  /** Moved the call (or ended it). */
+  readonly applied: number;
+  /** Repeated what was known (tones, media updates); handed on to listeners. */
+  readonly unchanged: number;
+  /** Behind the call's state (out of order); reported as `notification.ignored`. */
+  readonly stale: number;
+  /** About a call that had already ended. */
+  readonly late: number;
+  /** About a participant list, an operation or a session of a call. */
+  readonly subresource: number;
+  /** Could not be read; see `rejections`. */
+  readonly rejected: number;
+  /** Calls this POST made known for the first time (also counted in the buckets above). */
+  readonly unknownCalls: number;
+  /** What was rejected and why, item by item. */
+  readonly rejections: readonly RejectedNotification[];
+}
+
+/** A stored call: the persisted machine snapshot with what optimistic concurrency needs. */
+export interface CallRecord {
+  /** Format of `snapshot`; a registry refuses (and reports) versions it does not know. */
+  readonly schemaVersion: number;
+  /** Incremented on every save; `save` succeeds only when the stored version is the expected one. */
+  readonly version: number;
+  /** `callMachine.getPersistedSnapshot(...)`, JSON-safe. */
+  readonly snapshot: unknown;
+  /** Epoch ms of the save. */
+  readonly savedAt: number;
+}
+
+/** Where the registry keeps calls. `MemoryCallStore` is the default; `graph-call-machine/redis` shares calls across instances. */
+export interface CallStore {
+  load(callId: string): Promise<CallRecord | undefined>;
+  /**
+   * Saves when the stored version equals `expectedVersion` (0 = the call must not exist yet).
+   * Resolves `false` on a version conflict, never overwriting a newer record.
+   */
+  save(callId: string, record: CallRecord, expectedVersion: number): Promise<boolean>;
+  delete(callId: string): Promise<void>;
+  ids(): AsyncIterable<string> | Promise<Iterable<string>>;
+}
+
+/** What the bot can listen to with `registry.on(type, listener)`. */
+export type RegistryEvent =
+  | Exclude<CallEmitted, { type: 'graph.deleteCall' } | { type: 'graph.getCall' }>
+  | {
+      readonly type: 'notification.rejected';
+      readonly rejection: RejectedNotification;
+    }
+  | {
+      /** Something the registry could not do: a record it could not restore or save, a listener that threw. */
+      readonly type: 'registry.error';
+      readonly callId?: string;
+      readonly error: Error;
+    };
+
+/** The type names of {@link RegistryEvent}. */
+export type RegistryEventType = RegistryEvent['type'];
+
+/** A predicate over a call's view, for `waitFor`. */
+export type CallPredicate = (view: CallView) => boolean;
+
+/** The call registry: every call the bot knows, each driven by its own machine. */
+export interface CallRegistry {
+  /** Parses a webhook body and applies every notification in it to its call, in order. Never throws. */
+  ingest(body: unknown): Promise<IngestReport>;
+  /** Adopts a call the bot created or learned of elsewhere (no-op for a call already known). */
+  track(callId: string, options?: { state?: KnownCallState; etag?: string }): CallView;
+  /** Hangs up: resolves once Graph took the DELETE, or the call is known gone; rejects when the hang-up failed. */
+  hangUp(callId: string): Promise<CallView>;
+  get(callId: string): CallView | undefined;
+  waitFor(
+    callId: string,
+    until: CallPredicate | 'terminated',
+    options?: { timeoutMs?: number },
+  ): Promise<CallView>;
+  on<T extends RegistryEventType>(
+    type: T,
+    listener: (event: Extract<RegistryEvent, { type: T }>) => void,
+  ): () => void;
+  close(): Promise<void>;
+}
