@@ -59,16 +59,12 @@ export type {
   NotificationVerdict,
   ResolvedCallOptions,
 } from './machine/types.js';
-
 // The runtime (src/runtime): Graph client, registry, stores, clock.
-export { createCallRegistry, CALL_RECORD_SCHEMA_VERSION } from './runtime/createCallRegistry.js';
-export type { CallRegistryOptions } from './runtime/createCallRegistry.js';
-export { createGraphClient } from './runtime/graphClient.js';
-export type { GraphClientOptions, GraphFetch } from './runtime/graphClient.js';
-export { parseRetryAfter } from './runtime/retryAfter.js';
-export { MemoryCallStore } from './runtime/memoryCallStore.js';
-export { systemClock } from './runtime/clock.js';
 export type { Clock, TimerHandle } from './runtime/clock.js';
+export { systemClock } from './runtime/clock.js';
+export type { CallRegistryOptions } from './runtime/createCallRegistry.js';
+export { CALL_RECORD_SCHEMA_VERSION, createCallRegistry } from './runtime/createCallRegistry.js';
+export type { RestoreFailure } from './runtime/errors.js';
 export {
   CallError,
   HangUpFailedError,
@@ -78,7 +74,10 @@ export {
   UnknownCallError,
   WaitTimeoutError,
 } from './runtime/errors.js';
-export type { RestoreFailure } from './runtime/errors.js';
+export type { GraphClientOptions, GraphFetch } from './runtime/graphClient.js';
+export { createGraphClient } from './runtime/graphClient.js';
+export { MemoryCallStore } from './runtime/memoryCallStore.js';
+export { parseRetryAfter } from './runtime/retryAfter.js';
 export type {
   CallPredicate,
   CallRecord,

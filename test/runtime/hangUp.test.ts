@@ -2,9 +2,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type CallRegistry,
+  createCallRegistry,
   HangUpFailedError,
   type RegistryEvent,
-  createCallRegistry,
 } from '../../src/index.js';
 import { callItem, envelope, terminatedItem } from '../support/payloads.js';
 import { ScriptedGraph } from '../support/scriptedGraph.js';
@@ -20,7 +20,12 @@ beforeEach(() => {
   graph = new ScriptedGraph();
   registry = createCallRegistry({ graph, confirmTimeoutMs: 10_000, keepAliveMs: 0 });
   events = [];
-  for (const type of ['call.stateChanged', 'call.terminated', 'call.hangUpFailed', 'registry.error'] as const) {
+  for (const type of [
+    'call.stateChanged',
+    'call.terminated',
+    'call.hangUpFailed',
+    'registry.error',
+  ] as const) {
     registry.on(type, (e) => events.push(e));
   }
 });
@@ -42,7 +47,10 @@ describe('registry.hangUp', () => {
     const report = await registry.ingest(envelope(callItem(ID, 'updated', 'terminating')));
     expect(report.applied).toBe(1);
     await registry.ingest(envelope(terminatedItem(ID)));
-    expect(registry.get(ID)?.outcome).toMatchObject({ reason: 'hungUp', resultInfo: { code: 200, subcode: 5001 } });
+    expect(registry.get(ID)?.outcome).toMatchObject({
+      reason: 'hungUp',
+      resultInfo: { code: 200, subcode: 5001 },
+    });
     expect(of('call.terminated')).toHaveLength(1);
   });
 
@@ -80,7 +88,11 @@ describe('registry.hangUp', () => {
   });
 
   it('403 → rejects with HangUpFailedError, emits call.hangUpFailed, and the call keeps its state', async () => {
-    const error = { code: 'Forbidden', message: 'Application does not have permission', requestId: 'r-1' };
+    const error = {
+      code: 'Forbidden',
+      message: 'Application does not have permission',
+      requestId: 'r-1',
+    };
     graph.answer('DELETE', { ok: false, status: 403, error });
     registry.track(ID, { state: 'hold' });
     const failure = await registry.hangUp(ID).catch((e: unknown) => e);

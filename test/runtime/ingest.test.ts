@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type CallRegistry, type RegistryEvent, createCallRegistry } from '../../src/index.js';
+import { type CallRegistry, createCallRegistry, type RegistryEvent } from '../../src/index.js';
 import { loadCorpus } from '../support/corpus.js';
 import { callItem, envelope, rosterItem, terminatedItem } from '../support/payloads.js';
 import { ScriptedGraph } from '../support/scriptedGraph.js';
@@ -38,7 +38,11 @@ describe('registry.ingest', () => {
   it('creates a call on first sight: created/incoming starts in setup', async () => {
     const report = await registry.ingest(envelope(callItem('a', 'created', 'incoming')));
     expect(report).toMatchObject({ applied: 1, unknownCalls: 1 });
-    expect(registry.get('a')).toMatchObject({ state: 'incoming', phase: 'setup', updatedAt: 5_000 });
+    expect(registry.get('a')).toMatchObject({
+      state: 'incoming',
+      phase: 'setup',
+      updatedAt: 5_000,
+    });
     expect(events.map((e) => e.type)).toEqual(['call.notification']);
   });
 
@@ -75,7 +79,11 @@ describe('registry.ingest', () => {
     });
     expect(sum(report)).toBe(7);
     expect(report.rejections).toEqual([
-      expect.objectContaining({ index: 2, code: 'invalidChangeType', field: 'value[2].changeType' }),
+      expect.objectContaining({
+        index: 2,
+        code: 'invalidChangeType',
+        field: 'value[2].changeType',
+      }),
     ]);
     expect(registry.get('a')?.state).toBe('establishing');
     expect(registry.get('b')?.state).toBe('established');
@@ -88,10 +96,15 @@ describe('registry.ingest', () => {
     const dup = await registry.ingest(envelope(callItem('a', 'updated', 'established')));
     expect(dup).toMatchObject({ unchanged: 1, applied: 0 });
     await registry.ingest(envelope(terminatedItem('a')));
-    const late = await registry.ingest(envelope(callItem('a', 'updated', 'terminating'), callItem('a', 'deleted')));
+    const late = await registry.ingest(
+      envelope(callItem('a', 'updated', 'terminating'), callItem('a', 'deleted')),
+    );
     expect(late).toMatchObject({ late: 2, applied: 0 });
     const ignored = events.filter((e) => e.type === 'notification.ignored');
-    expect(ignored.map((e) => e.type === 'notification.ignored' && e.verdict)).toEqual(['late', 'late']);
+    expect(ignored.map((e) => e.type === 'notification.ignored' && e.verdict)).toEqual([
+      'late',
+      'late',
+    ]);
   });
 
   it('routes sub-resource notifications of an unknown call without inventing the call', async () => {
@@ -128,7 +141,9 @@ describe('registry.ingest', () => {
     const pending = registry.hangUp('slow');
     await vi.advanceTimersByTimeAsync(0);
     // The slow call's DELETE is still unanswered; another call is not blocked by it.
-    await registry.ingest(envelope(callItem('fast', 'updated', 'established'), terminatedItem('fast')));
+    await registry.ingest(
+      envelope(callItem('fast', 'updated', 'established'), terminatedItem('fast')),
+    );
     expect(registry.get('fast')?.phase).toBe('terminated');
     expect(registry.get('slow')?.phase).toBe('terminating');
     graph.release({ ok: true, status: 204 });
@@ -145,7 +160,10 @@ describe('registry.ingest', () => {
     expect(seen).toEqual(['a']);
     const errors = events.filter((e) => e.type === 'registry.error');
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ callId: 'a', error: expect.objectContaining({ message: 'listener bug' }) });
+    expect(errors[0]).toMatchObject({
+      callId: 'a',
+      error: expect.objectContaining({ message: 'listener bug' }),
+    });
   });
 
   it('on() returns an unsubscribe function', async () => {

@@ -2,10 +2,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type CallRegistry,
+  createCallRegistry,
   MemoryCallStore,
   RegistryClosedError,
   WaitTimeoutError,
-  createCallRegistry,
 } from '../../src/index.js';
 import { callItem, envelope, terminatedItem } from '../support/payloads.js';
 import { ScriptedGraph } from '../support/scriptedGraph.js';
@@ -64,7 +64,9 @@ describe('keepAlive', () => {
     registry.track('a', { state: 'established' });
     await vi.advanceTimersByTimeAsync(30 * MINUTE);
     expect(graph.count('KEEPALIVE')).toBe(2);
-    expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/keepAlive.*"a".*503: busy/)]);
+    expect(errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(/keepAlive.*"a".*503: busy/),
+    ]);
     expect(registry.get('a')?.phase).toBe('active');
   });
 });
@@ -104,12 +106,16 @@ describe('waitFor', () => {
 
   it('rejects with WaitTimeoutError naming the call and where it is', async () => {
     registry.track('a', { state: 'established' });
-    const failure = registry.waitFor('a', 'terminated', { timeoutMs: 1_000 }).catch((e: unknown) => e);
+    const failure = registry
+      .waitFor('a', 'terminated', { timeoutMs: 1_000 })
+      .catch((e: unknown) => e);
     await vi.advanceTimersByTimeAsync(999);
     await vi.advanceTimersByTimeAsync(1);
     const error = await failure;
     expect(error).toBeInstanceOf(WaitTimeoutError);
-    expect((error as Error).message).toMatch(/"a" did not reach .* within 1000 ms \(it is established\)/);
+    expect((error as Error).message).toMatch(
+      /"a" did not reach .* within 1000 ms \(it is established\)/,
+    );
   });
 });
 

@@ -3,10 +3,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   CALL_RECORD_SCHEMA_VERSION,
   type CallRegistry,
+  createCallRegistry,
   MemoryCallStore,
   type RegistryEvent,
   RestoreError,
-  createCallRegistry,
 } from '../../src/index.js';
 import { callItem, envelope, terminatedItem } from '../support/payloads.js';
 import { ScriptedGraph } from '../support/scriptedGraph.js';
@@ -61,7 +61,9 @@ describe('persistence', () => {
     expect(first.count('DELETE')).toBe(1);
     await a.registry.close();
     expect(await abandoned).toMatchObject({ name: 'RegistryClosedError' });
-    expect((await store.load('a'))?.snapshot).toMatchObject({ value: { terminating: 'hangingUp' } });
+    expect((await store.load('a'))?.snapshot).toMatchObject({
+      value: { terminating: 'hangingUp' },
+    });
 
     const second = new ScriptedGraph();
     const b = openRegistry(second);
@@ -120,7 +122,11 @@ describe('persistence', () => {
     store.put('elsewhere', good);
     store.put('unknown-state', {
       ...good,
-      snapshot: { ...(good.snapshot as object), context: { ...(good.snapshot as { context: object }).context, callId: 'unknown-state' }, value: { active: 'dancing' } },
+      snapshot: {
+        ...(good.snapshot as object),
+        context: { ...(good.snapshot as { context: object }).context, callId: 'unknown-state' },
+        value: { active: 'dancing' },
+      },
     });
 
     const b = openRegistry(new ScriptedGraph());
@@ -130,7 +136,10 @@ describe('persistence', () => {
       expect(b.registry.get(id), id).toBeUndefined();
     }
     const reasons = Object.fromEntries(
-      b.errors.map((e) => [e.callId, e.error instanceof RestoreError ? e.error.reason : e.error.message]),
+      b.errors.map((e) => [
+        e.callId,
+        e.error instanceof RestoreError ? e.error.reason : e.error.message,
+      ]),
     );
     expect(reasons).toEqual({
       future: 'unknownSchemaVersion',
@@ -138,7 +147,9 @@ describe('persistence', () => {
       elsewhere: 'corruptRecord',
       'unknown-state': 'unknownState',
     });
-    expect(b.errors.find((e) => e.callId === 'future')?.error.message).toMatch(/schema version 99.*reads 1/);
+    expect(b.errors.find((e) => e.callId === 'future')?.error.message).toMatch(
+      /schema version 99.*reads 1/,
+    );
   });
 
   it('restored calls are evicted on schedule, as if the registry had never stopped', async () => {

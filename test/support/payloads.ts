@@ -32,5 +32,10 @@ export function rosterItem(callId: string) {
 
 export const terminatedItem = (callId: string) =>
   callItem(callId, 'deleted', 'terminated', {
-    resultInfo: { '@odata.type': '#microsoft.graph.resultInfo', code: 200, subcode: 5001, message: 'The conversation has ended.' },
+    resultInfo: {
+      '@odata.type': '#microsoft.graph.resultInfo',
+      code: 200,
+      subcode: 5001,
+      message: 'The conversation has ended.',
+    },
   });

@@ -33,7 +33,9 @@ export class ScriptedGraph implements GraphClient {
   }
 
   count(method: Method, callId?: string): number {
-    return this.requests.filter((r) => r.method === method && (callId === undefined || r.callId === callId)).length;
+    return this.requests.filter(
+      (r) => r.method === method && (callId === undefined || r.callId === callId),
+    ).length;
   }
 
   /** Answers the oldest held request. */
