@@ -90,3 +90,24 @@ export type {
   RegistryEvent,
   RegistryEventType,
 } from './runtime/types.js';
+export type {
+  GraphTokenValidatorOptions,
+  JwksSource,
+} from './webhook/createGraphTokenValidator.js';
+// The webhook (src/webhook): WHATWG handler, node:http adapter, inbound token validation.
+export {
+  BOT_FRAMEWORK_JWKS_URL,
+  createGraphTokenValidator,
+  DEFAULT_GRAPH_ISSUERS,
+  DEFAULT_GRAPH_JWKS,
+  GRAPH_CALLING_OPENID_CONFIGURATION_URL,
+} from './webhook/createGraphTokenValidator.js';
+export type {
+  AuthResult,
+  WebhookAcceptedBody,
+  WebhookOptions,
+} from './webhook/createWebhookHandler.js';
+export { createWebhookHandler } from './webhook/createWebhookHandler.js';
+export type { ProblemCode } from './webhook/problem.js';
+export type { FetchHandler, NodeListenerOptions } from './webhook/toNodeListener.js';
+export { toNodeListener } from './webhook/toNodeListener.js';
