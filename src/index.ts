@@ -1,5 +1,12 @@
 // graph-call-machine: the public surface, one line per export.
 
+// Diagrams and the generated lifecycle document (src/diagram).
+export type { LifecycleDocOptions } from './diagram/renderLifecycleDoc.js';
+export { renderLifecycleDoc } from './diagram/renderLifecycleDoc.js';
+export type { DotOptions } from './diagram/toDot.js';
+export { toDot } from './diagram/toDot.js';
+export type { MermaidOptions } from './diagram/toMermaid.js';
+export { toMermaid } from './diagram/toMermaid.js';
 export type {
   CallPhase,
   GraphCallState,
@@ -35,7 +42,6 @@ export type {
   ResourcePathResult,
 } from './graph/resourcePath.js';
 export { parseResourcePath } from './graph/resourcePath.js';
-
 // The statechart (src/machine): pure, xstate v5.
 export { callMachine } from './machine/callMachine.js';
 export { getCallView } from './machine/callView.js';

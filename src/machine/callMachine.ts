@@ -133,7 +133,6 @@ export const callMachine = setup({
   initial: 'starting',
   output: ({ context }) => context.outcome as CallOutcome,
   on: {
-    'keepAlive.result': { guard: 'isGone', target: '#call.terminated', actions: 'concludeGone' },
     notification: [
       { guard: 'isSubresource', actions: 'handOnSubresource' },
       { guard: 'isStale', actions: 'reportIgnored' },
@@ -231,6 +230,9 @@ export const callMachine = setup({
       initial: 'established',
       on: {
         hangUp: { target: '#call.terminating.hangingUp', actions: 'beginHangUp' },
+        // keepAlives are sent only while the call is active; a 404 for one that comes back
+        // later, while ending, is left to the deadline and the verifying GET.
+        'keepAlive.result': { guard: 'isGone', target: '#call.terminated', actions: 'concludeGone' },
       },
       states: {
         established: {

@@ -69,6 +69,11 @@ export interface CallRegistryOptions extends CallOptions {
   readonly graph: GraphClient | GraphClientOptions;
   /** Where calls are persisted. Default: a new {@link MemoryCallStore}. */
   readonly store?: CallStore;
+  /**
+   * The call machine to run: `callMachine.provide({ guards, actions })` to customise a rule.
+   * Default `callMachine`. Stored snapshots must come from the same chart.
+   */
+  readonly machine?: typeof callMachine;
   /** Passed to every call actor: `@statelyai/inspect` or any xstate inspection observer. */
   readonly inspect?: ActorOptions<typeof callMachine>['inspect'];
   /** Time and timers. Default: the system clock, with unref'd timers. */
@@ -137,6 +142,7 @@ export function createCallRegistry(
   const retainMs = options.retainTerminatedMs ?? DEFAULT_RETAIN_TERMINATED_MS;
   const waitTimeoutMs = options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
   const callOptions: CallOptions = pickCallOptions(options);
+  const machine = options.machine ?? callMachine;
 
   const calls = new Map<string, Entry>();
   const waiters = new Map<string, Set<Waiter>>();
@@ -167,9 +173,9 @@ export function createCallRegistry(
   function startEntry(callId: string, init: { input: CallInput } | { snapshot: unknown }): Entry {
     const actor: CallActor =
       'input' in init
-        ? createActor(callMachine, withInspect({ input: init.input }))
+        ? createActor(machine, withInspect({ input: init.input }))
         : createActor(
-            callMachine,
+            machine,
             withInspect({ snapshot: init.snapshot as CallSnapshot, input: { callId } }),
           );
     const initial = actor.getSnapshot();
