@@ -232,7 +232,11 @@ export const callMachine = setup({
         hangUp: { target: '#call.terminating.hangingUp', actions: 'beginHangUp' },
         // keepAlives are sent only while the call is active; a 404 for one that comes back
         // later, while ending, is left to the deadline and the verifying GET.
-        'keepAlive.result': { guard: 'isGone', target: '#call.terminated', actions: 'concludeGone' },
+        'keepAlive.result': {
+          guard: 'isGone',
+          target: '#call.terminated',
+          actions: 'concludeGone',
+        },
       },
       states: {
         established: {
