@@ -1,7 +1,7 @@
 import { compareEtags } from '../graph/etag.js';
 import type { CallNotification } from '../graph/notification.js';
 import { verdictOf } from './guards.js';
-import { outcomeOf, reasonForTermination } from './outcome.js';
+import { outcomeOf, reasonForDiscovery, reasonForTermination } from './outcome.js';
 import type { CallContext, CallEmitted, CallEvent, CallInput, CallOutcomeReason } from './types.js';
 
 /**
@@ -75,15 +75,18 @@ export const reducers = {
       context:
         n === undefined
           ? conclude(context, 'gone', context.updatedAt)
-          : conclude(context, reasonForTermination(context, n), context.updatedAt, n.etag, n),
+          : conclude(context, reasonForDiscovery(context, n), context.updatedAt, n.etag, n),
     };
   },
 
   handOnUnchanged: (context, event) => {
     const n = notificationOf(event);
-    const newer = compareEtags(n.etag, context.etag ?? undefined) === 1;
+    // Remember an etag the call did not have yet, or a newer one: later notifications of the
+    // same phase are ordered against it.
+    const learn =
+      n.etag !== undefined && (context.etag === null || compareEtags(n.etag, context.etag) === 1);
     return {
-      context: newer && n.etag !== undefined ? { ...context, etag: n.etag } : context,
+      context: learn && n.etag !== undefined ? { ...context, etag: n.etag } : context,
       emitted: [
         {
           type: 'call.notification',

@@ -51,3 +51,21 @@ export function outcomeOf(
   }
   return outcome;
 }
+
+/**
+ * Why a call first seen in a terminal notification ended. A bare `deleted` (no state, no
+ * result) is what a reject sends; every other bare `deleted` in Graph's docs follows a
+ * `terminated` and is late by then. So for a call never seen alive, whose `incoming` was lost
+ * or overtaken, it reads as a reject.
+ */
+export function reasonForDiscovery(
+  context: CallContext,
+  notification: CallNotification,
+): CallOutcomeReason {
+  const bare =
+    notification.changeType === 'deleted' &&
+    notification.state === undefined &&
+    notification.resultInfo === undefined &&
+    notification.terminationReason === undefined;
+  return bare ? 'rejected' : reasonForTermination(context, notification);
+}

@@ -2,3 +2,44 @@
 
 export type { CallNotificationOptions } from './callNotification.js';
 export { callNotification } from './callNotification.js';
+export { callTestEvents, TEST_CALL_ID, TEST_EVENT_AT } from './callTestEvents.js';
+export type {
+  FakeCall,
+  FakeGraph,
+  FakeGraphDeliver,
+  FakeGraphFaults,
+  FakeGraphMethod,
+  FakeGraphOptions,
+  FakeGraphServer,
+  IncomingCallOptions,
+  PlaceCallOptions,
+  RecordedDelivery,
+  RecordedRequest,
+  SetStateOptions,
+} from './createFakeGraph.js';
+export { createFakeGraph } from './createFakeGraph.js';
+export type { CallPath, CallPathOptions, CallPathStep } from './getCallPaths.js';
+export {
+  allStateChangingTransitions,
+  callTestInputs,
+  getCallPaths,
+  transitionKey,
+  transitionsTaken,
+} from './getCallPaths.js';
+export type {
+  CommsNotification,
+  CommsNotifications,
+  DeletedOptions,
+  DtmfTone,
+  GraphResourceData,
+  LegacyShape,
+  NotifyOptions,
+  NotifyResultInfo,
+  NotifyState,
+  OperationOptions,
+  OperationStatus,
+  ParticipantSpec,
+  ParticipantsOptions,
+  ToneOptions,
+} from './notify.js';
+export { notify } from './notify.js';

@@ -115,6 +115,22 @@ describe('reconciliation in the machine', () => {
     expect(call.value()).toEqual({ active: 'established' });
   });
 
+  it('learns the etag from a repeat of the state it was adopted in (found by the convergence property)', () => {
+    const call = drive({ callId, state: 'established' });
+    call.send({
+      type: 'notification',
+      notification: note('established', { etag: 'W/"13"' }),
+      at: 1,
+    });
+    expect(call.context().etag).toBe('W/"13"');
+    call.send({
+      type: 'notification',
+      notification: note('transferring', { etag: 'W/"11"' }),
+      at: 2,
+    });
+    expect(call.value()).toEqual({ active: 'established' });
+  });
+
   it('skipped states: establishing → terminating is applied', () => {
     const call = drive({ callId, state: 'establishing' });
     call.send({ type: 'notification', notification: note('terminating'), at: 1 });

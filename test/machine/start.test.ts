@@ -94,9 +94,9 @@ describe('starting a call from input', () => {
       expect(call.emitted.map((e) => e.type)).toEqual(['call.notification', 'call.terminated']);
     });
 
-    it('a bare deleted ends it as remote (without its history, a reject cannot be told apart)', () => {
+    it('a bare deleted (what a reject sends) ends it as rejected, even with the incoming lost', () => {
       const n = callNotification('c1', undefined, { changeType: 'deleted' });
-      expect(drive({ callId: 'c1', discoveredBy: n }).snapshot().output?.reason).toBe('remote');
+      expect(drive({ callId: 'c1', discoveredBy: n }).snapshot().output?.reason).toBe('rejected');
     });
 
     it('no state, or an unknown one, starts a live call in establishing', () => {
