@@ -47,6 +47,8 @@ export { callMachine } from './machine/callMachine.js';
 export { getCallView } from './machine/callView.js';
 export type { ReconcileView } from './machine/classifyNotification.js';
 export { classifyNotification } from './machine/classifyNotification.js';
+export type { PersistedCallSnapshot } from './machine/persistCallSnapshot.js';
+export { persistCallSnapshot } from './machine/persistCallSnapshot.js';
 export type { CallSnapshot, CallStep } from './machine/stepCall.js';
 export { startCall, stepCall } from './machine/stepCall.js';
 export type {

@@ -1,20 +1,17 @@
 import { compareEtags } from '../graph/etag.js';
 import type { CallNotification } from '../graph/notification.js';
+import { phaseOfContext } from './context.js';
 import { verdictOf } from './guards.js';
 import { outcomeOf, reasonForDiscovery, reasonForTermination } from './outcome.js';
 import type { CallContext, CallEmitted, CallEvent, CallInput, CallOutcomeReason } from './types.js';
 
-/**
- * What one named action does, as data: the next context and what to emit. The machine turns
- * a step into `assign` + `emit`, and announces `call.stateChanged` whenever the step moved the
- * call's state or phase, so no action has to remember to.
- */
-export interface Step {
-  readonly context: CallContext;
-  readonly emitted?: readonly CallEmitted[];
-}
+// The machine's named actions come in two kinds, kept apart so each is one cheap xstate
+// built-in: updates (pure context → context, run by `assign`) and announcements (pure
+// context → one emitted event, run by `emit`). An announcement listed before an update sees
+// the context before it, which is how `call.stateChanged` knows where the call came from.
 
-type Reducer = (context: CallContext, event: CallEvent) => Step;
+type Update = (context: CallContext, event: CallEvent) => CallContext;
+type Announcement = (context: CallContext, event: CallEvent) => CallEmitted;
 
 // `xstate.init` (entering the first state) has no `at`, and an event built by hand may lack
 // one: the last known time stands in, so a deadline is never computed from NaN.
@@ -23,160 +20,88 @@ function atOf(context: CallContext, event: CallEvent): number {
   return typeof at === 'number' && Number.isFinite(at) ? at : context.updatedAt;
 }
 
-function notificationOf(event: CallEvent) {
+function notificationOf(event: CallEvent): CallNotification {
   if (event.type !== 'notification') {
     throw new Error(`graph-call-machine: a notification action ran for a "${event.type}" event`);
   }
   return event.notification;
 }
 
-const unchanged = (context: CallContext): Step => ({ context });
-
-// The first event of an actor, `xstate.init`, carries the input.
-function discoveredBy(event: CallEvent): CallNotification | undefined {
+/** The notification a call was discovered by: `xstate.init` carries the input. */
+export function discoveredBy(event: CallEvent): CallNotification | undefined {
   const input = (event as { input?: CallInput }).input;
   return input?.discoveredBy;
 }
 
-export const reducers = {
-  handOnSubresource: (context, event) => ({
-    context,
-    emitted: [
-      {
-        type: 'notification.subresource',
-        callId: context.callId,
-        notification: notificationOf(event),
-        at: atOf(context, event),
-      },
-    ],
-  }),
+function conclude(
+  context: CallContext,
+  reason: CallOutcomeReason,
+  at: number,
+  notification?: CallNotification,
+): CallContext {
+  return {
+    ...context,
+    state: 'terminated',
+    etag: notification?.etag ?? context.etag,
+    deadline: null,
+    updatedAt: at,
+    outcome: outcomeOf(context, reason, at, notification),
+  };
+}
 
-  announceDiscovery: (context, event) => {
-    const n = discoveredBy(event);
-    return n === undefined
-      ? unchanged(context)
-      : {
-          context,
-          emitted: [
-            {
-              type: 'call.notification',
-              callId: context.callId,
-              notification: n,
-              verdict: 'apply',
-              at: context.updatedAt,
-            },
-          ],
-        };
-  },
-
-  concludeAdopted: (context, event) => {
-    const n = discoveredBy(event);
-    return {
-      context:
-        n === undefined
-          ? conclude(context, 'gone', context.updatedAt)
-          : conclude(context, reasonForDiscovery(context, n), context.updatedAt, n.etag, n),
-    };
-  },
-
-  handOnUnchanged: (context, event) => {
-    const n = notificationOf(event);
-    // Remember an etag the call did not have yet, or a newer one: later notifications of the
-    // same phase are ordered against it.
-    const learn =
-      n.etag !== undefined && (context.etag === null || compareEtags(n.etag, context.etag) === 1);
-    return {
-      context: learn && n.etag !== undefined ? { ...context, etag: n.etag } : context,
-      emitted: [
-        {
-          type: 'call.notification',
-          callId: context.callId,
-          notification: n,
-          verdict: 'unchanged',
-          at: atOf(context, event),
-        },
-      ],
-    };
-  },
-
-  reportIgnored: (context, event) => {
-    const verdict = verdictOf(context, event);
-    return {
-      context,
-      emitted: [
-        {
-          type: 'notification.ignored',
-          callId: context.callId,
-          notification: notificationOf(event),
-          verdict: verdict === 'late' ? 'late' : 'stale',
-          at: atOf(context, event),
-        },
-      ],
-    };
-  },
-
+export const updates = {
   applyNotification: (context, event) => {
     const n = notificationOf(event);
-    const at = atOf(context, event);
     return {
-      context: {
-        ...context,
-        state: n.state ?? context.state,
-        etag: n.etag ?? context.etag,
-        updatedAt: at,
-      },
-      emitted: [
-        {
-          type: 'call.notification',
-          callId: context.callId,
-          notification: n,
-          verdict: 'apply',
-          at,
-        },
-      ],
+      ...context,
+      state: n.state ?? context.state,
+      etag: n.etag ?? context.etag,
+      updatedAt: atOf(context, event),
     };
+  },
+
+  // Remember an etag the call did not have yet, or a newer one: later notifications of the
+  // same phase are ordered against it.
+  learnEtag: (context, event) => {
+    const etag = notificationOf(event).etag;
+    const learn =
+      etag !== undefined && (context.etag === null || compareEtags(etag, context.etag) === 1);
+    return learn && etag !== undefined ? { ...context, etag } : context;
   },
 
   concludeByNotification: (context, event) => {
     const n = notificationOf(event);
-    const at = atOf(context, event);
-    return {
-      context: conclude(context, reasonForTermination(context, n), at, n.etag, n),
-      emitted: [
-        {
-          type: 'call.notification',
-          callId: context.callId,
-          notification: n,
-          verdict: 'apply',
-          at,
-        },
-      ],
-    };
+    return conclude(context, reasonForTermination(context, n), atOf(context, event), n);
+  },
+
+  concludeAdopted: (context, event) => {
+    const n = discoveredBy(event);
+    return n === undefined
+      ? conclude(context, 'gone', context.updatedAt)
+      : conclude(context, reasonForDiscovery(context, n), context.updatedAt, n);
   },
 
   beginHangUp: (context, event) => {
     const at = atOf(context, event);
-    return { context: { ...context, hangUp: { requestedAt: at, attempts: 0 }, updatedAt: at } };
+    return { ...context, hangUp: { requestedAt: at, attempts: 0 }, updatedAt: at };
   },
 
-  requestDelete: (context, event) => {
-    const attempt = (context.hangUp?.attempts ?? 0) + 1;
-    const requestedAt = context.hangUp?.requestedAt ?? atOf(context, event);
-    return {
-      context: { ...context, hangUp: { requestedAt, attempts: attempt } },
-      emitted: [
-        { type: 'graph.deleteCall', callId: context.callId, attempt, at: atOf(context, event) },
-      ],
-    };
-  },
-
-  armConfirmDeadline: (context, event) => ({
-    context: {
-      ...context,
-      deadline: { kind: 'confirm', at: atOf(context, event) + context.options.confirmTimeoutMs },
-      updatedAt: atOf(context, event),
+  countDeleteAttempt: (context, event) => ({
+    ...context,
+    hangUp: {
+      requestedAt: context.hangUp?.requestedAt ?? atOf(context, event),
+      attempts: (context.hangUp?.attempts ?? 0) + 1,
     },
   }),
+
+  armConfirmDeadline: (context, event) => {
+    const at = atOf(context, event);
+    return {
+      ...context,
+      deadline: { kind: 'confirm', at: at + context.options.confirmTimeoutMs },
+      updatedAt: at,
+    };
+  },
 
   armRetryDeadline: (context, event) => {
     const attempts = context.hangUp?.attempts ?? 1;
@@ -187,86 +112,125 @@ export const reducers = {
       context.options.maxRetryDelayMs,
     );
     const at = atOf(context, event);
-    return { context: { ...context, deadline: { kind: 'retry', at: at + wait }, updatedAt: at } };
+    return { ...context, deadline: { kind: 'retry', at: at + wait }, updatedAt: at };
   },
 
-  clearDeadline: (context) => ({ context: { ...context, deadline: null } }),
+  clearDeadline: (context) => ({ ...context, deadline: null }),
 
-  abandonHangUp: (context, event) => {
-    const at = atOf(context, event);
-    const attempts = context.hangUp?.attempts ?? 0;
-    const failed: CallEmitted =
-      event.type === 'delete.failed'
-        ? event.error === undefined
-          ? {
-              type: 'call.hangUpFailed',
-              callId: context.callId,
-              status: event.status,
-              attempts,
-              at,
-            }
-          : {
-              type: 'call.hangUpFailed',
-              callId: context.callId,
-              status: event.status,
-              error: event.error,
-              attempts,
-              at,
-            }
-        : { type: 'call.hangUpFailed', callId: context.callId, status: 0, attempts, at };
-    return {
-      context: { ...context, hangUp: null, deadline: null, updatedAt: at },
-      emitted: [failed],
-    };
-  },
-
-  requestGetCall: (context, event) => {
-    const attempt = context.verifications + 1;
-    return {
-      context: { ...context, verifications: attempt },
-      emitted: [
-        { type: 'graph.getCall', callId: context.callId, attempt, at: atOf(context, event) },
-      ],
-    };
-  },
-
-  concludeGone: (context, event) => ({
-    context: conclude(context, 'gone', atOf(context, event)),
-  }),
-
-  concludeVerified: (context, event) => ({
-    context: conclude(context, context.hangUp === null ? 'remote' : 'hungUp', atOf(context, event)),
-  }),
-
-  concludeUnconfirmed: (context, event) => ({
-    context: conclude(context, 'unconfirmed', atOf(context, event)),
-  }),
-
-  announceTermination: (context) =>
-    context.outcome === null
-      ? unchanged(context)
-      : {
-          context,
-          emitted: [{ type: 'call.terminated', callId: context.callId, outcome: context.outcome }],
-        },
-} satisfies Record<string, Reducer>;
-
-function conclude(
-  context: CallContext,
-  reason: CallOutcomeReason,
-  at: number,
-  etag?: string,
-  notification?: Parameters<typeof outcomeOf>[3],
-): CallContext {
-  return {
+  abandonHangUp: (context, event) => ({
     ...context,
-    state: 'terminated',
-    etag: etag ?? context.etag,
+    hangUp: null,
     deadline: null,
-    updatedAt: at,
-    outcome: outcomeOf(context, reason, at, notification),
-  };
+    updatedAt: atOf(context, event),
+  }),
+
+  countVerification: (context) => ({ ...context, verifications: context.verifications + 1 }),
+
+  concludeGone: (context, event) => conclude(context, 'gone', atOf(context, event)),
+
+  concludeVerified: (context, event) =>
+    conclude(context, context.hangUp === null ? 'remote' : 'hungUp', atOf(context, event)),
+
+  concludeUnconfirmed: (context, event) => conclude(context, 'unconfirmed', atOf(context, event)),
+} satisfies Record<string, Update>;
+
+/** The names of the machine's context updates. */
+export type UpdateName = keyof typeof updates;
+
+/**
+ * `call.stateChanged` for the move an update is about to make. Only listed where the update
+ * always changes the state or the phase.
+ */
+export function stateChangeBy(by: UpdateName, context: CallContext, event: CallEvent): CallEmitted {
+  const after = updates[by](context, event);
+  const from = { state: context.state, phase: phaseOfContext(context) };
+  const to = { state: after.state, phase: phaseOfContext(after) };
+  const at = after.updatedAt;
+  return after.etag === null
+    ? { type: 'call.stateChanged', callId: context.callId, from, to, at }
+    : { type: 'call.stateChanged', callId: context.callId, from, to, etag: after.etag, at };
 }
 
-/** The names of the machine's actions. */
-export type CallActionName = keyof typeof reducers;
+export const announcements = {
+  handOnSubresource: (context, event) => ({
+    type: 'notification.subresource',
+    callId: context.callId,
+    notification: notificationOf(event),
+    at: atOf(context, event),
+  }),
+
+  handOnUnchanged: (context, event) => ({
+    type: 'call.notification',
+    callId: context.callId,
+    notification: notificationOf(event),
+    verdict: 'unchanged',
+    at: atOf(context, event),
+  }),
+
+  handOnApplied: (context, event) => ({
+    type: 'call.notification',
+    callId: context.callId,
+    notification: notificationOf(event),
+    verdict: 'apply',
+    at: atOf(context, event),
+  }),
+
+  reportIgnored: (context, event) => ({
+    type: 'notification.ignored',
+    callId: context.callId,
+    notification: notificationOf(event),
+    verdict: verdictOf(context, event) === 'late' ? 'late' : 'stale',
+    at: atOf(context, event),
+  }),
+
+  requestDelete: (context, event) => ({
+    type: 'graph.deleteCall',
+    callId: context.callId,
+    attempt: (context.hangUp?.attempts ?? 0) + 1,
+    at: atOf(context, event),
+  }),
+
+  requestGetCall: (context, event) => ({
+    type: 'graph.getCall',
+    callId: context.callId,
+    attempt: context.verifications + 1,
+    at: atOf(context, event),
+  }),
+
+  reportHangUpFailed: (context, event) => {
+    const base = {
+      type: 'call.hangUpFailed' as const,
+      callId: context.callId,
+      attempts: context.hangUp?.attempts ?? 0,
+      at: atOf(context, event),
+    };
+    if (event.type !== 'delete.failed') return { ...base, status: 0 };
+    return event.error === undefined
+      ? { ...base, status: event.status }
+      : { ...base, status: event.status, error: event.error };
+  },
+
+  announceTermination: (context) => ({
+    type: 'call.terminated',
+    callId: context.callId,
+    // Entered only through a conclude update, which always sets the outcome.
+    outcome: context.outcome ?? outcomeOf(context, 'gone', context.updatedAt),
+  }),
+} satisfies Record<string, Announcement>;
+
+/** The `call.notification` for the notification a call was discovered by, if any. */
+export function discoveryAnnouncement(
+  context: CallContext,
+  event: CallEvent,
+): CallEmitted | undefined {
+  const n = discoveredBy(event);
+  return n === undefined
+    ? undefined
+    : {
+        type: 'call.notification',
+        callId: context.callId,
+        notification: n,
+        verdict: 'apply',
+        at: context.updatedAt,
+      };
+}

@@ -36,9 +36,15 @@
  * ```
  * @module
  */
-import { enqueueActions, setup } from 'xstate';
-import { reducers, type Step } from './actions.js';
-import { createCallContext, phaseOfContext } from './context.js';
+import { assign, emit, enqueueActions, setup } from 'xstate';
+import {
+  announcements,
+  discoveryAnnouncement,
+  stateChangeBy,
+  type UpdateName,
+  updates,
+} from './actions.js';
+import { createCallContext } from './context.js';
 import { guards } from './guards.js';
 import type {
   CallContext,
@@ -49,41 +55,22 @@ import type {
   KnownStateParams,
 } from './types.js';
 
-type Reducer = (context: CallContext, event: CallEvent) => Step;
+type Args = { readonly context: CallContext; readonly event: CallEvent };
 
-function announceIfMoved(
-  before: CallContext,
-  after: CallContext,
-  at: number,
-): CallEmitted | undefined {
-  if (before === after) return undefined;
-  const from = { state: before.state, phase: phaseOfContext(before) };
-  const to = { state: after.state, phase: phaseOfContext(after) };
-  if (from.state === to.state && from.phase === to.phase) return undefined;
-  return after.etag === null
-    ? { type: 'call.stateChanged', callId: after.callId, from, to, at }
-    : { type: 'call.stateChanged', callId: after.callId, from, to, etag: after.etag, at };
-}
+const update = (name: UpdateName) =>
+  assign<CallContext, CallEvent, undefined, CallEvent, never>(({ context, event }: Args) =>
+    updates[name](context, event),
+  );
 
-function perform(reducer: Reducer) {
-  return enqueueActions<
-    CallContext,
-    CallEvent,
-    undefined,
-    CallEvent,
-    never,
-    never,
-    never,
-    never,
-    CallEmitted
-  >(({ context, event, enqueue }) => {
-    const step = reducer(context, event);
-    if (step.context !== context) enqueue.assign(() => step.context);
-    for (const emitted of step.emitted ?? []) enqueue.emit(emitted);
-    const moved = announceIfMoved(context, step.context, step.context.updatedAt);
-    if (moved !== undefined) enqueue.emit(moved);
-  });
-}
+const announce = (name: keyof typeof announcements) =>
+  emit<CallContext, CallEvent, undefined, CallEvent, CallEmitted>(({ context, event }: Args) =>
+    announcements[name](context, event),
+  );
+
+// `call.stateChanged` is announced before the update that makes the move, from the context
+// as it was; the params name that update.
+const changeThrough = (by: UpdateName) =>
+  ({ type: 'announceStateChange', params: { by } }) as const;
 
 const applyAs = (state: KnownStateParams['state']) =>
   ({ guard: { type: 'appliesAs', params: { state } } }) as const;
@@ -106,24 +93,38 @@ export const callMachine = setup({
   },
   guards,
   actions: {
-    handOnSubresource: perform(reducers.handOnSubresource),
-    announceDiscovery: perform(reducers.announceDiscovery),
-    concludeAdopted: perform(reducers.concludeAdopted),
-    handOnUnchanged: perform(reducers.handOnUnchanged),
-    reportIgnored: perform(reducers.reportIgnored),
-    applyNotification: perform(reducers.applyNotification),
-    concludeByNotification: perform(reducers.concludeByNotification),
-    beginHangUp: perform(reducers.beginHangUp),
-    requestDelete: perform(reducers.requestDelete),
-    armConfirmDeadline: perform(reducers.armConfirmDeadline),
-    armRetryDeadline: perform(reducers.armRetryDeadline),
-    clearDeadline: perform(reducers.clearDeadline),
-    abandonHangUp: perform(reducers.abandonHangUp),
-    requestGetCall: perform(reducers.requestGetCall),
-    concludeGone: perform(reducers.concludeGone),
-    concludeVerified: perform(reducers.concludeVerified),
-    concludeUnconfirmed: perform(reducers.concludeUnconfirmed),
-    announceTermination: perform(reducers.announceTermination),
+    handOnSubresource: announce('handOnSubresource'),
+    handOnUnchanged: announce('handOnUnchanged'),
+    handOnApplied: announce('handOnApplied'),
+    reportIgnored: announce('reportIgnored'),
+    requestDelete: announce('requestDelete'),
+    requestGetCall: announce('requestGetCall'),
+    reportHangUpFailed: announce('reportHangUpFailed'),
+    announceTermination: announce('announceTermination'),
+    announceStateChange: emit<CallContext, CallEvent, { by: UpdateName }, CallEvent, CallEmitted>(
+      ({ context, event }: Args, params: { by: UpdateName }) =>
+        stateChangeBy(params.by, context, event),
+    ),
+    // The one announcement that may have nothing to say: only a call found through a
+    // notification hands it on. It runs once per call, at start.
+    announceDiscovery: enqueueActions(({ context, event, enqueue }) => {
+      const found = discoveryAnnouncement(context, event);
+      if (found !== undefined) enqueue.emit(found);
+    }),
+    applyNotification: update('applyNotification'),
+    learnEtag: update('learnEtag'),
+    concludeByNotification: update('concludeByNotification'),
+    concludeAdopted: update('concludeAdopted'),
+    beginHangUp: update('beginHangUp'),
+    countDeleteAttempt: update('countDeleteAttempt'),
+    armConfirmDeadline: update('armConfirmDeadline'),
+    armRetryDeadline: update('armRetryDeadline'),
+    clearDeadline: update('clearDeadline'),
+    abandonHangUp: update('abandonHangUp'),
+    countVerification: update('countVerification'),
+    concludeGone: update('concludeGone'),
+    concludeVerified: update('concludeVerified'),
+    concludeUnconfirmed: update('concludeUnconfirmed'),
   },
 }).createMachine({
   id: 'call',
@@ -136,40 +137,65 @@ export const callMachine = setup({
     notification: [
       { guard: 'isSubresource', actions: 'handOnSubresource' },
       { guard: 'isStale', actions: 'reportIgnored' },
-      { guard: 'isUnchanged', actions: 'handOnUnchanged' },
-      { ...applyAs('terminated'), target: '#call.terminated', actions: 'concludeByNotification' },
+      { guard: 'isUnchanged', actions: ['handOnUnchanged', 'learnEtag'] },
+      {
+        ...applyAs('terminated'),
+        target: '#call.terminated',
+        actions: [
+          'handOnApplied',
+          changeThrough('concludeByNotification'),
+          'concludeByNotification',
+        ],
+      },
       {
         ...applyAs('terminating'),
         target: '#call.terminating.confirming',
-        actions: ['applyNotification', 'armConfirmDeadline'],
+        actions: [
+          'handOnApplied',
+          changeThrough('applyNotification'),
+          'applyNotification',
+          'armConfirmDeadline',
+        ],
       },
-      { ...applyAs('incoming'), target: '#call.setup.incoming', actions: 'applyNotification' },
-      { ...applyAs('ringing'), target: '#call.setup.ringing', actions: 'applyNotification' },
+      {
+        ...applyAs('incoming'),
+        target: '#call.setup.incoming',
+        actions: ['handOnApplied', changeThrough('applyNotification'), 'applyNotification'],
+      },
+      {
+        ...applyAs('ringing'),
+        target: '#call.setup.ringing',
+        actions: ['handOnApplied', changeThrough('applyNotification'), 'applyNotification'],
+      },
       {
         ...applyAs('redirecting'),
         target: '#call.setup.redirecting',
-        actions: 'applyNotification',
+        actions: ['handOnApplied', changeThrough('applyNotification'), 'applyNotification'],
       },
       {
         ...applyAs('establishing'),
         target: '#call.setup.establishing',
-        actions: 'applyNotification',
+        actions: ['handOnApplied', changeThrough('applyNotification'), 'applyNotification'],
       },
       {
         ...applyAs('established'),
         target: '#call.active.established',
-        actions: 'applyNotification',
+        actions: ['handOnApplied', changeThrough('applyNotification'), 'applyNotification'],
       },
-      { ...applyAs('hold'), target: '#call.active.hold', actions: 'applyNotification' },
+      {
+        ...applyAs('hold'),
+        target: '#call.active.hold',
+        actions: ['handOnApplied', changeThrough('applyNotification'), 'applyNotification'],
+      },
       {
         ...applyAs('transferring'),
         target: '#call.active.transferring',
-        actions: 'applyNotification',
+        actions: ['handOnApplied', changeThrough('applyNotification'), 'applyNotification'],
       },
       {
         ...applyAs('transferAccepted'),
         target: '#call.active.transferAccepted',
-        actions: 'applyNotification',
+        actions: ['handOnApplied', changeThrough('applyNotification'), 'applyNotification'],
       },
     ],
   },
@@ -201,7 +227,10 @@ export const callMachine = setup({
       tags: 'setup',
       initial: 'establishing',
       on: {
-        hangUp: { target: '#call.terminating.hangingUp', actions: 'beginHangUp' },
+        hangUp: {
+          target: '#call.terminating.hangingUp',
+          actions: [changeThrough('beginHangUp'), 'beginHangUp'],
+        },
       },
       states: {
         incoming: {
@@ -229,13 +258,16 @@ export const callMachine = setup({
       tags: 'active',
       initial: 'established',
       on: {
-        hangUp: { target: '#call.terminating.hangingUp', actions: 'beginHangUp' },
+        hangUp: {
+          target: '#call.terminating.hangingUp',
+          actions: [changeThrough('beginHangUp'), 'beginHangUp'],
+        },
         // keepAlives are sent only while the call is active; a 404 for one that comes back
         // later, while ending, is left to the deadline and the verifying GET.
         'keepAlive.result': {
           guard: 'isGone',
           target: '#call.terminated',
-          actions: 'concludeGone',
+          actions: [changeThrough('concludeGone'), 'concludeGone'],
         },
       },
       states: {
@@ -266,14 +298,25 @@ export const callMachine = setup({
         hangingUp: {
           description:
             'A DELETE is in flight (emitted as graph.deleteCall on entry); waiting for its result.',
-          entry: 'requestDelete',
+          entry: ['requestDelete', 'countDeleteAttempt'],
           on: {
             'delete.succeeded': { target: 'confirming', actions: 'armConfirmDeadline' },
             'delete.failed': [
-              { guard: 'isGone', target: '#call.terminated', actions: 'concludeGone' },
+              {
+                guard: 'isGone',
+                target: '#call.terminated',
+                actions: [changeThrough('concludeGone'), 'concludeGone'],
+              },
               { guard: 'canRetryDelete', target: 'retryWait', actions: 'armRetryDeadline' },
-              { guard: 'wasActive', target: '#call.active.hist', actions: 'abandonHangUp' },
-              { target: '#call.setup.hist', actions: 'abandonHangUp' },
+              {
+                guard: 'wasActive',
+                target: '#call.active.hist',
+                actions: ['reportHangUpFailed', changeThrough('abandonHangUp'), 'abandonHangUp'],
+              },
+              {
+                target: '#call.setup.hist',
+                actions: ['reportHangUpFailed', changeThrough('abandonHangUp'), 'abandonHangUp'],
+              },
             ],
           },
         },
@@ -302,16 +345,19 @@ export const callMachine = setup({
         verifying: {
           description:
             'The terminated notification is overdue; asking Graph for the call (graph.getCall on entry). 404 means it is over.',
-          entry: 'requestGetCall',
+          entry: ['requestGetCall', 'countVerification'],
           on: {
             'getCall.result': [
               {
                 guard: 'isConfirmedEnded',
                 target: '#call.terminated',
-                actions: 'concludeVerified',
+                actions: [changeThrough('concludeVerified'), 'concludeVerified'],
               },
               { guard: 'canVerifyAgain', target: 'confirming', actions: 'armConfirmDeadline' },
-              { target: '#call.terminated', actions: 'concludeUnconfirmed' },
+              {
+                target: '#call.terminated',
+                actions: [changeThrough('concludeUnconfirmed'), 'concludeUnconfirmed'],
+              },
             ],
           },
         },

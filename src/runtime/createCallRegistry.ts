@@ -27,6 +27,7 @@ import { callMachine } from '../machine/callMachine.js';
 import { classifyNotification } from '../machine/classifyNotification.js';
 import { viewOfContext } from '../machine/context.js';
 import { verdictOf } from '../machine/guards.js';
+import { persistCallSnapshot } from '../machine/persistCallSnapshot.js';
 import type { CallSnapshot } from '../machine/stepCall.js';
 import type {
   CallEmitted,
@@ -36,7 +37,7 @@ import type {
   CallView,
   NotificationVerdict,
 } from '../machine/types.js';
-import { type Clock, systemClock, type TimerHandle } from './clock.js';
+import { type Clock, systemClock } from './clock.js';
 import {
   HangUpFailedError,
   RegistryClosedError,
@@ -47,6 +48,7 @@ import {
 } from './errors.js';
 import { createGraphClient, type GraphClientOptions } from './graphClient.js';
 import { MemoryCallStore } from './memoryCallStore.js';
+import { type QueuedTimer, TimerQueue } from './timerQueue.js';
 import type {
   CallPredicate,
   CallRecord,
@@ -92,7 +94,7 @@ interface Waiter {
   readonly until: CallPredicate;
   readonly resolve: (view: CallView) => void;
   readonly reject: (error: Error) => void;
-  timer: TimerHandle | undefined;
+  timer: QueuedTimer | undefined;
 }
 
 interface Entry {
@@ -101,11 +103,11 @@ interface Entry {
   version: number;
   saving: Promise<void>;
   saveQueued: boolean;
-  deadlineTimer: TimerHandle | undefined;
+  deadlineTimer: QueuedTimer | undefined;
   armedDeadline: number | undefined;
-  keepAliveTimer: TimerHandle | undefined;
+  keepAliveTimer: QueuedTimer | undefined;
   keepAliveInFlight: boolean;
-  evictTimer: TimerHandle | undefined;
+  evictTimer: QueuedTimer | undefined;
   hangUps: { resolve: (view: CallView) => void; reject: (error: Error) => void }[];
   stopped: boolean;
 }
@@ -143,6 +145,7 @@ export function createCallRegistry(
   const waitTimeoutMs = options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
   const callOptions: CallOptions = pickCallOptions(options);
   const machine = options.machine ?? callMachine;
+  const timers = new TimerQueue(clock);
 
   const calls = new Map<string, Entry>();
   const waiters = new Map<string, Set<Waiter>>();
@@ -269,7 +272,7 @@ export function createCallRegistry(
     const record: CallRecord = {
       schemaVersion: CALL_RECORD_SCHEMA_VERSION,
       version: entry.version + 1,
-      snapshot: entry.actor.getPersistedSnapshot(),
+      snapshot: persistCallSnapshot(entry.actor.getSnapshot()),
       savedAt: clock.now(),
     };
     try {
@@ -288,41 +291,39 @@ export function createCallRegistry(
     const snapshot = entry.actor.getSnapshot();
     const deadline = snapshot.status === 'active' ? snapshot.context.deadline : null;
     if (deadline?.at !== entry.armedDeadline) {
-      if (entry.deadlineTimer !== undefined) clock.clearTimeout(entry.deadlineTimer);
+      entry.deadlineTimer?.cancel();
       entry.deadlineTimer = undefined;
       entry.armedDeadline = deadline?.at;
       if (deadline !== null) {
-        entry.deadlineTimer = clock.setTimeout(() => {
+        entry.deadlineTimer = timers.schedule(deadline.at, () => {
           entry.deadlineTimer = undefined;
           entry.armedDeadline = undefined;
           send(entry, { type: 'deadline.reached', at: clock.now() });
           // A timer can fire a hair early; the machine then ignores it and we arm again.
           syncTimers(entry);
-        }, deadline.at - clock.now());
+        });
       }
     }
 
     const active = snapshot.status === 'active' && snapshot.hasTag('active');
     if (!active || keepAliveMs <= 0) {
-      if (entry.keepAliveTimer !== undefined) clock.clearTimeout(entry.keepAliveTimer);
+      entry.keepAliveTimer?.cancel();
       entry.keepAliveTimer = undefined;
     } else if (entry.keepAliveTimer === undefined && !entry.keepAliveInFlight) {
-      entry.keepAliveTimer = clock.setTimeout(() => {
+      entry.keepAliveTimer = timers.schedule(clock.now() + keepAliveMs, () => {
         entry.keepAliveTimer = undefined;
         performKeepAlive(entry);
-      }, keepAliveMs);
+      });
     }
 
     if (snapshot.status === 'done' && entry.evictTimer === undefined) {
       const endedAt = snapshot.context.outcome?.at ?? clock.now();
-      entry.evictTimer = clock.setTimeout(
-        () => evict(entry),
-        Math.max(0, endedAt + retainMs - clock.now()),
-      );
+      entry.evictTimer = timers.schedule(endedAt + retainMs, () => evict(entry));
     }
   }
 
   function settle(entry: Entry): void {
+    if (entry.hangUps.length === 0 && !waiters.has(entry.callId)) return;
     const snapshot = entry.actor.getSnapshot();
     const view = viewOfContext(snapshot.context);
     if (entry.hangUps.length > 0) {
@@ -336,7 +337,7 @@ export function createCallRegistry(
     for (const waiter of set) {
       if (!waiter.until(view)) continue;
       set.delete(waiter);
-      if (waiter.timer !== undefined) clock.clearTimeout(waiter.timer);
+      waiter.timer?.cancel();
       waiter.resolve(view);
     }
     if (set.size === 0) waiters.delete(entry.callId);
@@ -396,9 +397,9 @@ export function createCallRegistry(
   function stop(entry: Entry): Promise<void> {
     if (!entry.stopped) {
       entry.stopped = true;
-      for (const timer of [entry.deadlineTimer, entry.keepAliveTimer, entry.evictTimer]) {
-        if (timer !== undefined) clock.clearTimeout(timer);
-      }
+      entry.deadlineTimer?.cancel();
+      entry.keepAliveTimer?.cancel();
+      entry.evictTimer?.cancel();
       entry.deadlineTimer = entry.keepAliveTimer = entry.evictTimer = undefined;
       entry.saving = entry.saving.then(() => {
         entry.actor.stop();
@@ -571,10 +572,10 @@ export function createCallRegistry(
           waiters.set(callId, set);
         }
         set.add(waiter);
-        waiter.timer = clock.setTimeout(() => {
+        waiter.timer = timers.schedule(clock.now() + timeoutMs, () => {
           waiters.get(callId)?.delete(waiter);
           reject(new WaitTimeoutError(callId, timeoutMs, viewOf(callId)?.state));
-        }, timeoutMs);
+        });
       });
     },
 
@@ -604,11 +605,12 @@ export function createCallRegistry(
       });
       for (const [callId, set] of waiters) {
         for (const waiter of set) {
-          if (waiter.timer !== undefined) clock.clearTimeout(waiter.timer);
+          waiter.timer?.cancel();
           waiter.reject(new RegistryClosedError(callId));
         }
       }
       waiters.clear();
+      timers.clear();
       await Promise.all(stopped);
       calls.clear();
     },

@@ -6,6 +6,7 @@ import {
   type CallEvent,
   type CallSnapshot,
   callMachine,
+  persistCallSnapshot,
   startCall,
   stepCall,
 } from '../../src/index.js';
@@ -54,6 +55,10 @@ describe('purity', () => {
     expect(reachable.length).toBeGreaterThan(20);
     for (const { snapshot } of reachable) {
       const live = createActor(callMachine, { snapshot, input });
+      // The registry's lean persistence gives exactly what xstate's generic one gives.
+      expect(JSON.parse(JSON.stringify(persistCallSnapshot(snapshot)))).toEqual(
+        JSON.parse(JSON.stringify(live.getPersistedSnapshot())),
+      );
       const persisted = JSON.parse(JSON.stringify(live.getPersistedSnapshot()));
       const restored = createActor(callMachine, { snapshot: persisted, input });
       expect(restored.getSnapshot().value).toEqual(snapshot.value);
