@@ -36,7 +36,15 @@
  */
 import type { RejectedNotification } from '../graph/notification.js';
 import type { CallRegistry, IngestReport } from '../runtime/types.js';
-import { problemResponse } from './problem.js';
+import {
+  type BodyRead,
+  toResponse,
+  WEBHOOK_CORE,
+  type WebhookAnswer,
+  type WebhookCore,
+  type WebhookExchange,
+} from './exchange.js';
+import { problemAnswer } from './problem.js';
 
 /** What `authenticate` decided about a request. */
 export type AuthResult =
@@ -122,18 +130,18 @@ export function createWebhookHandler(
   }
   const { authenticate, onError } = options;
 
-  function serverFault(error: unknown, detail: string): Response {
+  function serverFault(error: unknown, detail: string): WebhookAnswer {
     try {
       onError?.(error);
     } catch {
       // A throwing error reporter must not turn a 500 into an unhandled rejection.
     }
-    return problemResponse(500, 'internalError', detail);
+    return problemAnswer(500, 'internalError', detail);
   }
 
-  async function handle(req: Request): Promise<Response> {
+  async function handle(req: WebhookExchange): Promise<WebhookAnswer> {
     if (req.method !== 'POST') {
-      return problemResponse(
+      return problemAnswer(
         405,
         'methodNotAllowed',
         `${show(req.method)} is not allowed here: Graph delivers call notifications with POST`,
@@ -141,14 +149,14 @@ export function createWebhookHandler(
       );
     }
 
-    const mediaFault = contentTypeFault(req.headers.get('content-type'));
+    const mediaFault = contentTypeFault(req.header('content-type'));
     if (mediaFault !== undefined) {
-      return problemResponse(415, 'unsupportedMediaType', mediaFault, {
+      return problemAnswer(415, 'unsupportedMediaType', mediaFault, {
         extensions: { accept: 'application/json' },
       });
     }
 
-    const declaredLength = contentLength(req.headers.get('content-length'));
+    const declaredLength = contentLength(req.header('content-length'));
     if (declaredLength !== undefined && declaredLength > maxBodyBytes) {
       return tooLarge(`the body is ${declaredLength} bytes (Content-Length)`, maxBodyBytes);
     }
@@ -156,7 +164,7 @@ export function createWebhookHandler(
     if (authenticate !== undefined) {
       let verdict: AuthResult;
       try {
-        verdict = await authenticate(req);
+        verdict = await authenticate(req.request());
       } catch (error) {
         return serverFault(
           error,
@@ -165,7 +173,7 @@ export function createWebhookHandler(
       }
       if (!verdict.ok) {
         const forbidden = verdict.status === 403;
-        return problemResponse(
+        return problemAnswer(
           forbidden ? 403 : 401,
           forbidden ? 'forbidden' : 'unauthorized',
           verdict.reason,
@@ -174,18 +182,18 @@ export function createWebhookHandler(
       }
     }
 
-    if (req.bodyUsed || req.body?.locked === true) {
+    if (req.bodyConsumed()) {
       return serverFault(
         new Error('the request body was read before the webhook handler'),
-        'the request body was already read before the webhook handler saw it',
+        'the request body was already read before the webhook handler saw it: mount the webhook before body parsers such as express.json()',
       );
     }
-    const read = await readBody(req.body, maxBodyBytes);
+    const read = await req.readBody(maxBodyBytes);
     if (read.kind === 'tooLarge') {
       return tooLarge(`the body grew past ${read.received} bytes while it was read`, maxBodyBytes);
     }
     if (read.kind === 'unreadable') {
-      return problemResponse(400, 'bodyUnreadable', `the body could not be read: ${read.reason}`);
+      return problemAnswer(400, 'bodyUnreadable', `the body could not be read: ${read.reason}`);
     }
 
     let report: IngestReport;
@@ -206,7 +214,7 @@ export function createWebhookHandler(
       report.applied + report.unchanged + report.stale + report.late + report.subresource;
     const [first] = bodyFaults;
     if (first !== undefined && taken === 0) {
-      return problemResponse(
+      return problemAnswer(
         400,
         first.code === 'invalidBody' ? 'invalidBody' : 'notAnEnvelope',
         first.message,
@@ -218,17 +226,31 @@ export function createWebhookHandler(
     return accepted(report);
   }
 
-  return async function handleWebhook(req: Request): Promise<Response> {
+  const runCore: WebhookCore = async (exchange) => {
     try {
-      return await handle(req);
+      return await handle(exchange);
     } catch (error) {
       return serverFault(error, 'the webhook handler failed unexpectedly');
     }
   };
+  const handleWebhook = async (req: Request): Promise<Response> =>
+    toResponse(await runCore(fetchExchange(req)));
+  // toNodeListener finds this and serves node requests without building fetch objects.
+  return Object.assign(handleWebhook, { [WEBHOOK_CORE]: runCore });
 }
 
-function tooLarge(what: string, maxBodyBytes: number): Response {
-  return problemResponse(
+function fetchExchange(req: Request): WebhookExchange {
+  return {
+    method: req.method,
+    header: (name) => req.headers.get(name),
+    bodyConsumed: () => req.bodyUsed || req.body?.locked === true,
+    readBody: (limit) => readBody(req.body, limit),
+    request: () => req,
+  };
+}
+
+function tooLarge(what: string, maxBodyBytes: number): WebhookAnswer {
+  return problemAnswer(
     413,
     'bodyTooLarge',
     `${what}, over the limit of ${maxBodyBytes} bytes (maxBodyBytes)`,
@@ -236,7 +258,7 @@ function tooLarge(what: string, maxBodyBytes: number): Response {
   );
 }
 
-function accepted(report: IngestReport): Response {
+function accepted(report: IngestReport): WebhookAnswer {
   const body: WebhookAcceptedBody = {
     applied: report.applied,
     unchanged: report.unchanged,
@@ -246,10 +268,11 @@ function accepted(report: IngestReport): Response {
     rejected: report.rejected,
     unknownCalls: report.unknownCalls,
   };
-  return new Response(JSON.stringify(body), {
+  return {
     status: 202,
     headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
-  });
+    body: JSON.stringify(body),
+  };
 }
 
 // The raw body can be a megabyte of bytes, and echoing input back is never needed to explain it.
@@ -288,11 +311,6 @@ function contentLength(header: string | null): number | undefined {
   // Anything but plain digits is left to the streaming limit, which holds whatever the header says.
   return /^\d{1,16}$/.test(text) ? Number(text) : undefined;
 }
-
-type BodyRead =
-  | { readonly kind: 'ok'; readonly bytes: Uint8Array }
-  | { readonly kind: 'tooLarge'; readonly received: number }
-  | { readonly kind: 'unreadable'; readonly reason: string };
 
 /**
  * Reads the body chunk by chunk, and cancels the stream at the first chunk that crosses the

@@ -4,6 +4,7 @@
  * @internal
  * @module
  */
+import { toResponse, type WebhookAnswer } from './exchange.js';
 
 /** The problems the webhook answers with; the `code` extension member of the body. */
 export type ProblemCode =
@@ -37,13 +38,13 @@ export interface ProblemOptions {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** A `application/problem+json` response for `status`, with `detail` saying what was wrong. */
-export function problemResponse(
+/** An `application/problem+json` answer for `status`, with `detail` saying what was wrong. */
+export function problemAnswer(
   status: number,
   code: ProblemCode,
   detail: string,
   options: ProblemOptions = {},
-): Response {
+): WebhookAnswer {
   const body = {
     ...options.extensions,
     type: 'about:blank',
@@ -52,12 +53,23 @@ export function problemResponse(
     detail,
     code,
   };
-  return new Response(JSON.stringify(body), {
+  return {
     status,
     headers: {
       ...options.headers,
       'content-type': 'application/problem+json',
       'cache-control': 'no-store',
     },
-  });
+    body: JSON.stringify(body),
+  };
+}
+
+/** {@link problemAnswer} as a WHATWG Response. */
+export function problemResponse(
+  status: number,
+  code: ProblemCode,
+  detail: string,
+  options: ProblemOptions = {},
+): Response {
+  return toResponse(problemAnswer(status, code, detail, options));
 }

@@ -18,6 +18,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { finished, PassThrough, Readable } from 'node:stream';
+import {
+  type BodyRead,
+  WEBHOOK_CORE,
+  type WebhookAnswer,
+  type WebhookCore,
+  type WebhookExchange,
+} from './exchange.js';
 import { problemResponse } from './problem.js';
 
 /** A WHATWG request handler: what {@link createWebhookHandler} returns. */
@@ -76,6 +83,15 @@ export function toNodeListener(
       // A broken reporter must not take the listener down with it.
     }
   };
+  const core = (handler as { [WEBHOOK_CORE]?: WebhookCore })[WEBHOOK_CORE];
+  if (core !== undefined) {
+    return (req, res) => {
+      serveCore(core, req, res).catch((error: unknown) => {
+        report(error);
+        res.destroy();
+      });
+    };
+  }
   return (req, res) => {
     serve(handler, req, res, report).catch((error: unknown) => {
       // serve() answers its own failures; reaching here means even that failed.
@@ -308,5 +324,94 @@ function drainOf(res: ServerResponse): Promise<void> {
     };
     res.on('drain', done);
     res.on('close', done);
+  });
+}
+
+/**
+ * The fast path for handlers made by `createWebhookHandler`: their logic runs on the node
+ * request directly (headers from `req.headers`, the body read from the stream under the same
+ * limit), and the answer is written without fetch objects in between.
+ */
+async function serveCore(
+  core: WebhookCore,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  let read = false;
+  const exchange: WebhookExchange = {
+    method: req.method ?? 'GET',
+    header(name) {
+      const value = req.headers[name.toLowerCase()];
+      if (value === undefined) return null;
+      return Array.isArray(value) ? value.join(', ') : value;
+    },
+    bodyConsumed: () => req.readableDidRead || req.readableEnded,
+    readBody(limit) {
+      read = true;
+      return readNodeBody(req, limit);
+    },
+    request: () =>
+      new Request(requestUrl(req), {
+        method: 'POST',
+        headers: requestHeaders(req.rawHeaders),
+      }),
+  };
+  const answer = await core(exchange);
+  writeAnswer(req, res, answer, read);
+}
+
+function readNodeBody(req: IncomingMessage, limit: number): Promise<BodyRead> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const settle = (result: BodyRead): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('aborted', onAborted);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer): void => {
+      received += chunk.byteLength;
+      if (received > limit) {
+        // Stop reading at once; the answer closes the connection instead of draining the rest.
+        req.pause();
+        settle({ kind: 'tooLarge', received });
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received);
+      settle({ kind: 'ok', bytes });
+    };
+    const onError = (error: Error): void => settle({ kind: 'unreadable', reason: error.message });
+    const onAborted = (): void =>
+      settle({ kind: 'unreadable', reason: 'the client closed the connection' });
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('aborted', onAborted);
+  });
+}
+
+function writeAnswer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  answer: WebhookAnswer,
+  bodyRead: boolean,
+): void {
+  if (res.destroyed || res.headersSent) return;
+  const complete = req.readableEnded || req.complete;
+  const headers: Record<string, string> = { ...answer.headers };
+  if (!complete) {
+    // Answered before the whole body came (a 415, a 401, a 413): a small rest is read and
+    // dropped to keep the connection; anything else closes it.
+    if (!bodyRead && drainable(req)) req.resume();
+    else headers.connection = 'close';
+  }
+  res.writeHead(answer.status, headers);
+  res.end(answer.body, () => {
+    if (!req.readableEnded && headers.connection === 'close') req.destroy();
   });
 }

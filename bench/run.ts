@@ -1,0 +1,434 @@
+// npm run bench: every figure measured against a baseline run in the same process, as a ratio.
+// `--quick` (CI) runs each figure small and once, so the bench cannot rot; it never fails on a
+// missed target, only on a crash. Timings are CPU time of this process (user + system), which
+// is steadier than wall time on a shared two-core machine.
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import autocannon from 'autocannon';
+import { createActor, createMachine } from 'xstate';
+import {
+  type CallEvent,
+  type CallSnapshot,
+  createCallRegistry,
+  createWebhookHandler,
+  type GraphClient,
+  parseNotifications,
+  startCall,
+  stepCall,
+  toNodeListener,
+} from '../src/index.js';
+
+const quick = process.argv.includes('--quick');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+
+interface Row {
+  figure: string;
+  ours: string;
+  baseline: string;
+  ratio: number | undefined;
+  target: string;
+  pass: boolean | undefined;
+}
+const rows: Row[] = [];
+
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1_000;
+};
+const gc = (): void => {
+  (globalThis as { gc?: () => void }).gc?.();
+};
+
+async function timeIt(fn: () => unknown): Promise<number> {
+  gc();
+  const start = cpuMs();
+  await fn();
+  return cpuMs() - start;
+}
+
+/** Runs ours and the baseline alternately, `rounds` times, and keeps the median of each. */
+async function compare(rounds: number, ours: () => unknown, base: () => unknown) {
+  const o: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    o.push(await timeIt(ours));
+    b.push(await timeIt(base));
+  }
+  return { ours: median(o), base: median(b) };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workload: N calls, each through a full lifecycle of five notifications as Graph sends them.
+
+const STEPS: [string, string][] = [
+  ['created', 'incoming'],
+  ['updated', 'establishing'],
+  ['updated', 'established'],
+  ['updated', 'terminating'],
+  ['deleted', 'terminated'],
+];
+
+function callIds(n: number, tag = 'a'): string[] {
+  return Array.from(
+    { length: n },
+    (_, i) => `${tag}${String(i).padStart(7, '0')}-894c-409a-b240-bd8beae78896`,
+  );
+}
+
+function item(id: string, changeType: string, state: string, etag: number) {
+  return {
+    '@odata.type': '#microsoft.graph.commsNotification',
+    changeType,
+    resourceUrl: `/communications/calls/${id}`,
+    resourceData: {
+      '@odata.type': '#microsoft.graph.call',
+      '@odata.id': `/communications/calls/${id}`,
+      '@odata.etag': `W/"${etag}"`,
+      state,
+      ...(state === 'terminated'
+        ? {
+            resultInfo: {
+              '@odata.type': '#microsoft.graph.resultInfo',
+              code: 200,
+              subcode: 5001,
+              message: 'The conversation has ended.',
+            },
+          }
+        : {}),
+    },
+  };
+}
+
+/** Bodies for every call's lifecycle, in waves (every call's step k before any step k+1). */
+function bodies(ids: string[], batch: number) {
+  const items = STEPS.flatMap(([changeType, state], k) =>
+    ids.map((id) => item(id, changeType, state, k + 1)),
+  );
+  const out: { '@odata.type': string; value: unknown[] }[] = [];
+  for (let i = 0; i < items.length; i += batch) {
+    out.push({
+      '@odata.type': '#microsoft.graph.commsNotifications',
+      value: items.slice(i, i + batch),
+    });
+  }
+  return out;
+}
+
+const okGraph: GraphClient = {
+  deleteCall: async () => ({ ok: true, status: 204 }),
+  getCall: async () => ({ ok: false, status: 404 }),
+  keepAlive: async () => ({ ok: true, status: 200 }),
+};
+
+const trivial = createMachine({
+  initial: 'a',
+  states: { a: { on: { next: 'b' } }, b: { on: { next: 'a' } } },
+});
+
+/** The baseline: one trivial actor created and started per call, five events sent to each. */
+function bareXstate(ids: string[]) {
+  const actors = ids.map((id) => createActor(trivial, { id }).start());
+  for (let k = 0; k < STEPS.length; k++) for (const actor of actors) actor.send({ type: 'next' });
+  for (const actor of actors) actor.stop();
+}
+
+async function ingestAll(prepared: ReturnType<typeof bodies>) {
+  const registry = createCallRegistry({ graph: okGraph });
+  await registry.ready;
+  for (const body of prepared) await registry.ingest(body);
+  await registry.close();
+}
+
+function pureTransitions(ids: string[], prepared: ReturnType<typeof bodies>) {
+  const snapshots = new Map<string, CallSnapshot>();
+  let at = 0;
+  for (const body of prepared) {
+    for (const n of parseNotifications(body).notifications) {
+      const known = snapshots.get(n.callId);
+      if (known === undefined) {
+        snapshots.set(n.callId, startCall({ callId: n.callId, discoveredBy: n, at }).snapshot);
+        continue;
+      }
+      const event: CallEvent = { type: 'notification', notification: n, at: at++ };
+      snapshots.set(n.callId, stepCall(known, event).snapshot);
+    }
+  }
+  return ids.length === snapshots.size;
+}
+
+async function ingestFigures() {
+  const calls = quick ? 1_000 : 10_000;
+  const rounds = quick ? 1 : 5;
+  const ids = callIds(calls);
+  for (const batch of [1, 20]) {
+    const prepared = bodies(ids, batch);
+    await ingestAll(prepared); // warm-up
+    const r = await compare(
+      rounds,
+      () => ingestAll(prepared),
+      () => bareXstate(ids),
+    );
+    push(
+      `ingest, ${batch === 1 ? 'single-item' : '20-item'} POSTs (${calls} calls × 5)`,
+      calls * 5,
+      r,
+      0.6,
+    );
+  }
+  const prepared = bodies(ids, 20);
+  const r = await compare(
+    rounds,
+    () => pureTransitions(ids, prepared),
+    () => bareXstate(ids),
+  );
+  push(`stateless parse + transition() (${calls} calls × 5)`, calls * 5, r, undefined);
+}
+
+function push(
+  figure: string,
+  events: number,
+  r: { ours: number; base: number },
+  target: number | undefined,
+) {
+  const ratio = r.base / r.ours;
+  rows.push({
+    figure,
+    ours: `${Math.round((events / r.ours) * 1_000).toLocaleString('en')} ev/s`,
+    baseline: `${Math.round((events / r.base) * 1_000).toLocaleString('en')} ev/s`,
+    ratio,
+    target: target === undefined ? 'report' : `≥ ${target}×`,
+    pass: target === undefined ? undefined : ratio >= target,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory per tracked call.
+
+async function memoryFigure() {
+  const calls = quick ? 10_000 : 100_000;
+  const ids = callIds(calls, 'm');
+  const heap = () => {
+    gc();
+    gc();
+    return process.memoryUsage().heapUsed;
+  };
+
+  const before = heap();
+  const registry = createCallRegistry({ graph: okGraph });
+  const established = bodies(ids, 500).filter((b) => {
+    const first = b.value[0] as { resourceData: { state: string } };
+    return ['incoming', 'establishing', 'established'].includes(first.resourceData.state);
+  });
+  for (const body of established) await registry.ingest(body);
+  const ours = (heap() - before) / calls;
+  await registry.close();
+
+  const beforeBare = heap();
+  const actors = ids.map((id) => createActor(trivial, { id }).start());
+  const bare = (heap() - beforeBare) / calls;
+  for (const actor of actors) actor.stop();
+
+  const ratio = bare / ours;
+  rows.push({
+    figure: `memory per established call (${calls.toLocaleString('en')} calls)`,
+    ours: `${Math.round(ours)} B`,
+    baseline: `${Math.round(bare)} B`,
+    ratio: ours / bare,
+    target: '≤ 1.5×',
+    pass: ours / bare <= 1.5,
+  });
+  void ratio;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhook throughput over loopback (autocannon), against a bare node:http server answering 202.
+
+async function listen(listener: RequestListener) {
+  const server = createServer(listener);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/calls` };
+}
+
+async function cannon(url: string, seconds: number, payloads: string[]) {
+  let i = 0;
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections: 16,
+    duration: seconds,
+    headers: { 'content-type': 'application/json' },
+    requests: [
+      {
+        setupRequest: (req: autocannon.Request) => ({
+          ...req,
+          body: payloads[i++ % payloads.length] as string,
+        }),
+      },
+    ],
+  });
+  return { rps: result.requests.average, non2xx: result.non2xx, errors: result.errors };
+}
+
+async function webhookFigure() {
+  const seconds = quick ? 1 : 5;
+  const ids = callIds(2_000, 'w');
+  const payloads = bodies(ids, 1).map((b) => JSON.stringify(b));
+  const registry = createCallRegistry({ graph: okGraph, retainTerminatedMs: 1_000 });
+  const ours = await listen(toNodeListener(createWebhookHandler(registry)));
+  const bare = await listen((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(202, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  const o = await cannon(ours.url, seconds, payloads);
+  const b = await cannon(bare.url, seconds, payloads);
+  await registry.close();
+  ours.server.close();
+  bare.server.close();
+  const ratio = o.rps / b.rps;
+  rows.push({
+    figure: `webhook over loopback (16 connections, ${seconds}s)${o.non2xx + o.errors > 0 ? ` ⚠ ${o.non2xx} non-2xx` : ''}`,
+    ours: `${Math.round(o.rps).toLocaleString('en')} req/s`,
+    baseline: `${Math.round(b.rps).toLocaleString('en')} req/s`,
+    ratio,
+    target: '≥ 0.7×',
+    pass: ratio >= 0.7,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steady state: many complete lifecycles with eviction, heap and handles back where they were.
+
+async function steadyFigure() {
+  const total = quick ? 20_000 : 1_000_000;
+  const wave = 10_000;
+  const heap = () => {
+    gc();
+    gc();
+    return process.memoryUsage().heapUsed;
+  };
+  const handles = () =>
+    (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
+  const registry = createCallRegistry({ graph: okGraph, retainTerminatedMs: 0 });
+  // One warm-up wave, so lazy structures exist before the first reading.
+  for (const body of bodies(callIds(wave, 'x'), 20)) await registry.ingest(body);
+  await new Promise((r) => setTimeout(r, 5));
+  const heapBefore = heap();
+  const handlesBefore = handles();
+  const started = cpuMs();
+  for (let done = 0; done < total; done += wave) {
+    for (const body of bodies(callIds(wave, `s${done / wave}-`), 20)) await registry.ingest(body);
+    await new Promise((r) => setTimeout(r, 1)); // let evictions run
+  }
+  const cpu = cpuMs() - started;
+  await new Promise((r) => setTimeout(r, 5));
+  const growth = (heap() - heapBefore) / 1_048_576;
+  const handleDelta = handles() - handlesBefore;
+  await registry.close();
+  rows.push({
+    figure: `steady state: ${total.toLocaleString('en')} lifecycles, evicted (${Math.round(cpu / 1_000)} s CPU)`,
+    ours: `heap ${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB, handles ${handleDelta >= 0 ? '+' : ''}${handleDelta}`,
+    baseline: '0 MB, +0',
+    ratio: undefined,
+    target: '< 10 MB, +0',
+    pass: growth < 10 && handleDelta <= 0,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hang-up latency: hangUp() → DELETE at the fake Graph, and terminated notification → call.terminated.
+
+async function latencyFigure() {
+  const calls = quick ? 500 : 5_000;
+  let deleteSeen = 0n;
+  const graph: GraphClient = {
+    ...okGraph,
+    deleteCall: async () => {
+      deleteSeen = process.hrtime.bigint();
+      return { ok: true, status: 204 };
+    },
+  };
+  const registry = createCallRegistry({ graph });
+  let terminatedSeen = 0n;
+  registry.on('call.terminated', () => {
+    terminatedSeen = process.hrtime.bigint();
+  });
+  const toDelete: number[] = [];
+  const toTerminated: number[] = [];
+  for (const id of callIds(calls, 'l')) {
+    registry.track(id, { state: 'established' });
+    const start = process.hrtime.bigint();
+    await registry.hangUp(id);
+    toDelete.push(Number(deleteSeen - start) / 1_000);
+    const body = { value: [item(id, 'deleted', 'terminated', 9)] };
+    const before = process.hrtime.bigint();
+    await registry.ingest(body);
+    toTerminated.push(Number(terminatedSeen - before) / 1_000);
+  }
+  await registry.close();
+  const f = (v: number[]) =>
+    `p50 ${percentile(v, 50).toFixed(0)} µs, p99 ${percentile(v, 99).toFixed(0)} µs`;
+  rows.push({
+    figure: 'hangUp() → DELETE sent',
+    ours: f(toDelete),
+    baseline: '—',
+    ratio: undefined,
+    target: 'report',
+    pass: undefined,
+  });
+  rows.push({
+    figure: 'terminated POST → call.terminated',
+    ours: f(toTerminated),
+    baseline: '—',
+    ratio: undefined,
+    target: 'report',
+    pass: undefined,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const figures: Record<string, () => Promise<void>> = {
+  ingest: ingestFigures,
+  memory: memoryFigure,
+  webhook: webhookFigure,
+  steady: steadyFigure,
+  latency: latencyFigure,
+};
+
+if ((globalThis as { gc?: unknown }).gc === undefined) {
+  console.warn('note: run with --expose-gc (npm run bench does) for steady memory readings');
+}
+for (const [name, run] of Object.entries(figures)) {
+  if (only !== undefined && only !== name) continue;
+  await run();
+}
+
+const header = ['figure', 'ours', 'baseline', 'ratio', 'target', 'result'];
+const table = rows.map((r) => [
+  r.figure,
+  r.ours,
+  r.baseline,
+  r.ratio === undefined ? '—' : `${r.ratio.toFixed(2)}×`,
+  r.target,
+  r.pass === undefined ? '' : r.pass ? 'pass' : 'MISS',
+]);
+const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => (t[i] ?? '').length)));
+const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
+console.log(
+  `\ngraph-call-machine bench — node ${process.version}, ${quick ? 'quick' : 'full'} run, ${new Date().toISOString()}`,
+);
+console.log(line(header));
+console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+for (const t of table) console.log(line(t));
