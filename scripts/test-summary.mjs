@@ -3,8 +3,11 @@
 // is no report: that counts as one failure, so a red check can never read as green.
 import { existsSync, readFileSync } from 'node:fs';
 
-const [reportPath = 'reports/vitest.json', statusText = '0'] = process.argv.slice(2);
+const [reportPath = 'reports/vitest.json', statusText = '0', benchText = '0'] =
+  process.argv.slice(2);
 const status = Number(statusText);
+// A crashed bench counts as one failure, so it cannot pass unnoticed.
+const benchFailed = Number(benchText) !== 0 ? 1 : 0;
 
 if (!existsSync(reportPath)) {
   console.log(
@@ -23,6 +26,9 @@ const failedSuites = (report.testResults ?? []).filter(
   (r) => r.status === 'failed' && (r.assertionResults ?? []).every((a) => a.status !== 'failed'),
 ).length;
 const failed =
-  failedTests + failedSuites + (status !== 0 && failedTests + failedSuites === 0 ? 1 : 0);
+  failedTests +
+  failedSuites +
+  (status !== 0 && failedTests + failedSuites === 0 ? 1 : 0) +
+  benchFailed;
 console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);

@@ -2,20 +2,28 @@ import { type CallPhase, type GraphCallState, phaseOf } from '../graph/callState
 import type { CallNotification } from '../graph/notification.js';
 import type { CallContext, CallInput, CallView, ResolvedCallOptions } from './types.js';
 
-export const DEFAULT_CALL_OPTIONS: ResolvedCallOptions = {
+export const DEFAULT_CALL_OPTIONS: ResolvedCallOptions = Object.freeze({
   confirmTimeoutMs: 30_000,
   maxDeleteAttempts: 5,
   maxVerifications: 3,
   retryBaseDelayMs: 1_000,
   maxRetryDelayMs: 60_000,
-};
+});
 
 export function createCallContext(input: CallInput): CallContext {
-  const options = { ...DEFAULT_CALL_OPTIONS };
+  let options = DEFAULT_CALL_OPTIONS;
   for (const key of Object.keys(DEFAULT_CALL_OPTIONS) as (keyof ResolvedCallOptions)[]) {
     const value = input.options?.[key];
-    // A bad option must not turn deadlines into NaN: keep the default instead.
-    if (typeof value === 'number' && Number.isFinite(value) && value >= 0) options[key] = value;
+    // A bad option must not turn deadlines into NaN: keep the default instead. Calls with the
+    // defaults share one options object, which is most of them.
+    if (
+      typeof value === 'number' &&
+      Number.isFinite(value) &&
+      value >= 0 &&
+      value !== options[key]
+    ) {
+      options = { ...options, [key]: value };
+    }
   }
   const found = input.discoveredBy;
   return {

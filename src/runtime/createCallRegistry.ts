@@ -114,6 +114,7 @@ interface Entry {
 
 type Listener = (event: RegistryEvent) => void;
 
+const SETTLED: Promise<void> = Promise.resolve();
 const DEFAULT_KEEP_ALIVE_MS = 15 * 60_000;
 const DEFAULT_RETAIN_TERMINATED_MS = 5 * 60_000;
 const DEFAULT_WAIT_TIMEOUT_MS = 30_000;
@@ -195,7 +196,7 @@ export function createCallRegistry(
       callId,
       actor,
       version: 0,
-      saving: Promise.resolve(),
+      saving: SETTLED,
       saveQueued: false,
       deadlineTimer: undefined,
       armedDeadline: undefined,
