@@ -21,7 +21,7 @@
  */
 import { type AnyStateMachine, transition } from 'xstate';
 import { getShortestPaths, getSimplePaths } from 'xstate/graph';
-import type { KnownCallState } from '../graph/callState.js';
+import { GRAPH_CALL_STATES, type KnownCallState } from '../graph/callState.js';
 import { callMachine } from '../machine/callMachine.js';
 import type { CallSnapshot } from '../machine/stepCall.js';
 import type { CallEvent, CallInput } from '../machine/types.js';
@@ -67,18 +67,9 @@ export interface CallPath {
   readonly description: string;
 }
 
-const ADOPTABLE: readonly KnownCallState[] = [
-  'incoming',
-  'ringing',
-  'redirecting',
-  'establishing',
-  'established',
-  'hold',
-  'transferring',
-  'transferAccepted',
-  'terminating',
-  'terminated',
-];
+const ADOPTABLE = GRAPH_CALL_STATES.filter(
+  (state): state is KnownCallState => state !== 'unknownFutureValue',
+);
 
 /** One input per state a call can be adopted in. */
 export const callTestInputs: readonly CallInput[] = ADOPTABLE.map((state) => ({
