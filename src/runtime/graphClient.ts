@@ -21,7 +21,6 @@
  * ```
  * @module
  */
-import { randomUUID } from 'node:crypto';
 import { normalizeCallState } from '../graph/callState.js';
 import type { GraphError } from '../machine/types.js';
 import { parseRetryAfter } from './retryAfter.js';
@@ -142,7 +141,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
 
     const url = `${base}/calls/${encodeURIComponent(callId)}${suffix}`;
     const describe = `${method} ${url}`;
-    const clientRequestId = randomUUID();
+    const clientRequestId = globalThis.crypto.randomUUID();
     const headers = new Headers(fixedHeaders);
     headers.set('authorization', `Bearer ${token}`);
     headers.set('client-request-id', clientRequestId);

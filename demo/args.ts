@@ -1,0 +1,106 @@
+/**
+ * The demo's command line. Every flag is optional: with none, one call runs without faults.
+ * @module
+ */
+import { parseArgs } from 'node:util';
+
+export interface DemoArgs {
+  readonly help: boolean;
+  readonly calls: number;
+  readonly seed: number;
+  readonly faults: boolean;
+  readonly json: boolean;
+  readonly inspect: boolean;
+  /** 0: any free port. */
+  readonly inspectPort: number;
+  readonly open: boolean;
+  /** Seconds the inspector stays up after the run; undefined: decided by whether a person is watching. */
+  readonly lingerSec: number | undefined;
+}
+
+// A seed whose --faults run shows every kind of trouble: a reordering, duplicates, a stale one.
+export const DEFAULT_SEED = 6;
+export const MAX_CALLS = 10_000;
+
+export const USAGE = `Usage: npm run demo -- [options]
+       tsx demo/main.ts [options]
+
+Runs a calling bot against an embedded fake Microsoft Graph, on loopback, and prints the call
+lifecycle as it happens: every notification and how it was judged, every request to Graph,
+every state change, and how the call ended.
+
+Options:
+  --faults          Seeded trouble: duplicated and reordered notifications, a 429 with
+                    Retry-After on the DELETE, a lost terminated notification (the machine
+                    then asks Graph with a GET after its deadline).
+  --calls N         N concurrent calls with a progress bar and a summary table (default 1).
+  --seed N          Seed of the fake Graph's faults and call ids (default ${DEFAULT_SEED}).
+  --inspect         Start the Stately inspector (@statelyai/inspect) and print its URL; every
+                    call actor is inspected.
+  --inspect-port N  Port of the inspector server (default 8080; 0 = any free port; a busy
+                    port falls back to a free one).
+  --open            With --inspect: open the inspector in the default browser.
+  --linger S        With --inspect: keep the inspector up S seconds after the run (default 30
+                    when run in a terminal, 0 otherwise; Enter or Ctrl-C ends it early).
+  --json            Write the event log as JSON lines on stdout, and nothing else.
+  -h, --help        Show this help.
+
+Exit status: 0 when every call ended and every hang-up sent one accepted DELETE; 1 when not
+(the reason is printed); 2 for a bad command line.`;
+
+/** Thrown for a command line that cannot run; its message says which flag and why. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export function parseDemoArgs(argv: readonly string[]): DemoArgs {
+  let values: ReturnType<typeof parse>['values'];
+  try {
+    ({ values } = parse(argv));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const calls = integer('--calls', values.calls ?? '1', 1, MAX_CALLS);
+  const lingerSec =
+    values.linger === undefined ? undefined : integer('--linger', values.linger, 0, 3600);
+  return {
+    help: values.help === true,
+    calls,
+    seed: integer('--seed', values.seed ?? String(DEFAULT_SEED), 0, Number.MAX_SAFE_INTEGER),
+    faults: values.faults === true,
+    json: values.json === true,
+    inspect: values.inspect === true,
+    inspectPort: integer('--inspect-port', values['inspect-port'] ?? '8080', 0, 65_535),
+    open: values.open === true,
+    lingerSec,
+  };
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      calls: { type: 'string' },
+      seed: { type: 'string' },
+      faults: { type: 'boolean' },
+      json: { type: 'boolean' },
+      inspect: { type: 'boolean' },
+      'inspect-port': { type: 'string' },
+      open: { type: 'boolean' },
+      linger: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+function integer(flag: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(
+      `${flag} takes a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`,
+    );
+  }
+  return value;
+}

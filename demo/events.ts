@@ -1,0 +1,199 @@
+/**
+ * What the demo observes, as one flat event stream. The human timeline, the progress bar, the
+ * summary and the `--json` log are all views of it, so they can never disagree.
+ *
+ * `t` is milliseconds since the demo started, rounded to 0.1.
+ * @module
+ */
+import type {
+  CallOutcome,
+  CallStateChange,
+  ChangeType,
+  GraphCallState,
+  RejectionCode,
+} from '../src/index.js';
+
+/**
+ * How the registry judged a notification: the names of the {@link IngestReport} counts, which
+ * the registry's events report as `call.notification` (applied, unchanged),
+ * `notification.ignored` (stale, late), `notification.subresource` and `notification.rejected`.
+ */
+export type Bucket = 'applied' | 'unchanged' | 'stale' | 'late' | 'subresource' | 'rejected';
+
+export const BUCKETS: readonly Bucket[] = [
+  'applied',
+  'unchanged',
+  'stale',
+  'late',
+  'subresource',
+  'rejected',
+];
+
+/** What told the registry a call was over: its `terminated` notification, a 404 to the DELETE, or the verification GET. */
+export type ConfirmedBy = 'notification' | 'delete' | 'getCall' | 'other';
+
+/** The requests the bot makes to Graph: creating a call, and the three the registry makes. */
+export type RequestKind = 'createCall' | 'deleteCall' | 'getCall' | 'keepAlive';
+
+export type DemoEvent =
+  | {
+      readonly type: 'start';
+      readonly t: number;
+      readonly calls: number;
+      readonly seed: number;
+      readonly faults: boolean;
+      readonly webhookUrl: string;
+      readonly graphUrl: string;
+      readonly confirmTimeoutMs: number;
+      /** How many notifications the fake Graph puts in one webhook POST at most. */
+      readonly batch: number;
+      /** With `--inspect`: the page that shows the Stately inspector. */
+      readonly inspectorUrl?: string;
+    }
+  /** Something the bot does: what a real bot's code would call. */
+  | {
+      readonly type: 'bot';
+      readonly t: number;
+      readonly callId: string;
+      readonly action: 'track' | 'hangUp';
+      readonly detail: string;
+    }
+  /** A request to (fake) Graph and its answer, recorded when the answer arrived. */
+  | {
+      readonly type: 'request';
+      readonly t: number;
+      readonly callId: string;
+      readonly kind: RequestKind;
+      readonly method: 'POST' | 'DELETE' | 'GET';
+      readonly path: string;
+      /** 0: no answer (network error, timeout). */
+      readonly status: number;
+      readonly retryAfterMs?: number;
+      /** The call's state in a GET or create answer. */
+      readonly state?: GraphCallState;
+      readonly etag?: string;
+      readonly error?: string;
+      readonly durationMs: number;
+    }
+  /** A notification that reached the registry through the webhook, and how it was judged. */
+  | {
+      readonly type: 'notification';
+      readonly t: number;
+      readonly callId: string;
+      readonly changeType: ChangeType;
+      readonly resource: string;
+      readonly state?: GraphCallState;
+      readonly etag?: string;
+      readonly bucket: Bucket;
+      /** The same item (byte for byte) reached the webhook before. */
+      readonly duplicate: boolean;
+      /** Its numeric etag is older than one the webhook already received for the call. */
+      readonly outOfOrder: boolean;
+    }
+  | {
+      readonly type: 'rejected';
+      readonly t: number;
+      readonly code: RejectionCode;
+      readonly message: string;
+    }
+  /**
+   * One step of a call's machine that changed something: its position in the chart, the
+   * call's state or phase (`call.stateChanged`), or the deadline it waits for.
+   */
+  | {
+      readonly type: 'transition';
+      readonly t: number;
+      readonly callId: string;
+      /** The event the machine took: `notification`, `hangUp`, `delete.failed`, `deadline.reached`, … */
+      readonly on: string;
+      /** Chart positions, e.g. `terminating.hangingUp`; `from` is null when the call starts. */
+      readonly chart: { readonly from: string | null; readonly to: string };
+      /** Set when the call's Graph state or phase changed (`call.stateChanged`). */
+      readonly state?: { readonly from: CallStateChange; readonly to: CallStateChange };
+      /** Set when a new deadline was recorded: what it is for and how far ahead. */
+      readonly deadline?: { readonly kind: 'retry' | 'confirm'; readonly inMs: number };
+    }
+  | {
+      readonly type: 'hangUpFailed';
+      readonly t: number;
+      readonly callId: string;
+      readonly status: number;
+      readonly attempts: number;
+    }
+  | {
+      readonly type: 'terminated';
+      readonly t: number;
+      readonly callId: string;
+      readonly outcome: CallOutcome;
+      /** What told the registry the call was over. */
+      readonly confirmedBy: ConfirmedBy;
+      /** From `registry.hangUp()` to here, when the bot hung up. */
+      readonly sinceHangUpMs?: number;
+    }
+  | {
+      readonly type: 'registryError';
+      readonly t: number;
+      readonly callId?: string;
+      readonly message: string;
+    }
+  | ({ readonly type: 'summary'; readonly t: number } & Summary);
+
+/** The totals of a run, and whether it did what the demo promises. */
+export interface Summary {
+  readonly ok: boolean;
+  /** Why the run failed, one sentence per problem. */
+  readonly problems: readonly string[];
+  readonly calls: number;
+  readonly terminated: number;
+  /** Calls by `outcome.reason`. */
+  readonly outcomes: Readonly<Record<string, number>>;
+  /** Calls by what told the registry they were over. */
+  readonly confirmedBy: Readonly<Record<string, number>>;
+  readonly notifications: Readonly<Record<Bucket, number>>;
+  readonly duplicates: number;
+  /** Notifications older (by numeric etag) than one already received for their call. */
+  readonly outOfOrder: number;
+  readonly hangUps: number;
+  readonly deleteRequests: number;
+  /** DELETEs answered 429/5xx and sent again for the same hang-up. */
+  readonly deleteRetries: number;
+  readonly getRequests: number;
+  readonly timeToTerminatedMs: { readonly p50: number; readonly p99: number; readonly max: number };
+  readonly elapsedMs: number;
+}
+
+export type DemoEventType = DemoEvent['type'];
+
+/** An event as an observer reports it: the bus stamps `t`. */
+export type DemoEventInput = DemoEvent extends infer E
+  ? E extends DemoEvent
+    ? Omit<E, 't'>
+    : never
+  : never;
+
+/** Where observers report. */
+export type Emit = (event: DemoEventInput) => void;
+
+/** Fans every event out to the views, stamped with the time since the demo started. */
+export interface EventBus {
+  readonly emit: Emit;
+  /** Milliseconds since the start, rounded to 0.1 ms: what every event's `t` holds. */
+  now(): number;
+  subscribe(listener: (event: DemoEvent) => void): void;
+}
+
+export function createEventBus(origin: number = performance.now()): EventBus {
+  const listeners: ((event: DemoEvent) => void)[] = [];
+  const now = (): number => Math.round((performance.now() - origin) * 10) / 10;
+  return {
+    now,
+    emit(input) {
+      // The spread keeps `t` first in the JSON log, where a reader's eye looks for it.
+      const event = { t: now(), ...input } as DemoEvent;
+      for (const listener of listeners) listener(event);
+    },
+    subscribe(listener) {
+      listeners.push(listener);
+    },
+  };
+}

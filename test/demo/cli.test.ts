@@ -1,0 +1,182 @@
+// The demo's parts that need no process: its command line, its colours, its counts.
+import { describe, expect, it } from 'vitest';
+import { parseDemoArgs, USAGE, UsageError } from '../../demo/args.js';
+import type { DemoEvent } from '../../demo/events.js';
+import { redactNotificationPayload } from '../../demo/inspector.js';
+import { chartPosition } from '../../demo/observe.js';
+import { colorEnabled, createStyle, padEnd, visibleLength } from '../../demo/style.js';
+import { createTally, percentile } from '../../demo/tally.js';
+
+describe('command line', () => {
+  it('runs one call without faults when given nothing', () => {
+    expect(parseDemoArgs([])).toEqual({
+      help: false,
+      calls: 1,
+      seed: 6,
+      faults: false,
+      json: false,
+      inspect: false,
+      inspectPort: 8080,
+      open: false,
+      lingerSec: undefined,
+    });
+  });
+
+  it('reads every flag', () => {
+    expect(
+      parseDemoArgs([
+        '--faults',
+        '--calls',
+        '1000',
+        '--seed',
+        '42',
+        '--json',
+        '--inspect',
+        '--inspect-port',
+        '0',
+        '--open',
+        '--linger',
+        '5',
+      ]),
+    ).toMatchObject({
+      calls: 1000,
+      seed: 42,
+      faults: true,
+      json: true,
+      inspect: true,
+      inspectPort: 0,
+      open: true,
+      lingerSec: 5,
+    });
+    expect(parseDemoArgs(['-h']).help).toBe(true);
+  });
+
+  it('refuses what cannot run, naming the flag', () => {
+    expect(() => parseDemoArgs(['--calls', '0'])).toThrow(
+      new UsageError('--calls takes a whole number from 1 to 10000, got "0"'),
+    );
+    expect(() => parseDemoArgs(['--seed', '1.5'])).toThrow(/--seed takes a whole number/);
+    expect(() => parseDemoArgs(['--inspect-port', '70000'])).toThrow(/--inspect-port/);
+    expect(() => parseDemoArgs(['--fault'])).toThrow(UsageError);
+    expect(() => parseDemoArgs(['extra'])).toThrow(UsageError);
+  });
+
+  it('documents every flag in --help', () => {
+    for (const flag of [
+      '--faults',
+      '--calls',
+      '--seed',
+      '--inspect',
+      '--inspect-port',
+      '--open',
+      '--linger',
+      '--json',
+      '--help',
+    ]) {
+      expect(USAGE).toContain(flag);
+    }
+  });
+});
+
+describe('colour', () => {
+  it('only on a terminal, never with NO_COLOR, always with FORCE_COLOR', () => {
+    expect(colorEnabled({ isTTY: true }, {})).toBe(true);
+    expect(colorEnabled({ isTTY: false }, {})).toBe(false);
+    expect(colorEnabled({}, {})).toBe(false);
+    expect(colorEnabled({ isTTY: true }, { NO_COLOR: '1' })).toBe(false);
+    // An empty NO_COLOR does not count (no-color.org).
+    expect(colorEnabled({ isTTY: true }, { NO_COLOR: '' })).toBe(true);
+    expect(colorEnabled({ isTTY: true }, { TERM: 'dumb' })).toBe(false);
+    expect(colorEnabled({ isTTY: false }, { FORCE_COLOR: '1' })).toBe(true);
+    expect(colorEnabled({ isTTY: true }, { FORCE_COLOR: '0' })).toBe(true);
+    expect(colorEnabled({ isTTY: false }, { FORCE_COLOR: '0' })).toBe(false);
+  });
+
+  it('aligns coloured text by its visible width', () => {
+    const style = createStyle(true);
+    expect(style.green('applied')).toBe('\u001b[32mapplied\u001b[39m');
+    expect(visibleLength(style.bold(style.red('stale')))).toBe(5);
+    expect(visibleLength(padEnd(style.cyan('late'), 8))).toBe(8);
+    expect(createStyle(false).green('applied')).toBe('applied');
+  });
+});
+
+describe('the machine position and the inspector payload', () => {
+  it('names a chart position by its path', () => {
+    expect(chartPosition({ terminating: 'hangingUp' })).toBe('terminating.hangingUp');
+    expect(chartPosition('terminated')).toBe('terminated');
+  });
+
+  it('leaves the raw Graph item out of inspected notification events, and nothing else', () => {
+    const event = {
+      type: 'notification',
+      at: 1,
+      notification: {
+        callId: 'c1',
+        state: 'terminated',
+        raw: { resourceData: { displayName: 'Ada' } },
+      },
+    };
+    expect(redactNotificationPayload(event)).toEqual({
+      type: 'notification',
+      at: 1,
+      notification: { callId: 'c1', state: 'terminated', raw: '[omitted]' },
+    });
+    const hangUp = { type: 'hangUp', at: 1 };
+    expect(redactNotificationPayload(hangUp)).toBe(hangUp);
+  });
+});
+
+describe('counting a run', () => {
+  const call = 'c1';
+  const request = (status: number): DemoEvent => ({
+    type: 'request',
+    t: 1,
+    callId: call,
+    kind: 'deleteCall',
+    method: 'DELETE',
+    path: `/communications/calls/${call}`,
+    status,
+    durationMs: 1,
+  });
+  const hangUp: DemoEvent = { type: 'bot', t: 0, callId: call, action: 'hangUp', detail: '' };
+  const terminated: DemoEvent = {
+    type: 'terminated',
+    t: 2,
+    callId: call,
+    outcome: { callId: call, reason: 'hungUp', at: 2 },
+    confirmedBy: 'notification',
+    sinceHangUpMs: 2,
+  };
+
+  it('accepts a DELETE retried after a 429 as one hang-up', () => {
+    const tally = createTally();
+    for (const event of [hangUp, request(429), request(204), terminated]) tally.add(event);
+    expect(tally.summarize(10)).toMatchObject({
+      ok: true,
+      hangUps: 1,
+      deleteRequests: 2,
+      deleteRetries: 1,
+      outcomes: { hungUp: 1 },
+    });
+  });
+
+  it('fails a run with a second accepted DELETE, or a call that never ended', () => {
+    const twice = createTally();
+    for (const event of [hangUp, request(204), request(204), terminated]) twice.add(event);
+    expect(twice.summarize(10).problems).toEqual([
+      'call c1: 2 DELETE requests (2 accepted) for one hang-up, only 0 of them answered with a status worth retrying',
+    ]);
+    const open = createTally();
+    for (const event of [hangUp, request(204)]) open.add(event);
+    expect(open.summarize(10)).toMatchObject({ ok: false, problems: ['call c1 did not end'] });
+  });
+
+  it('takes nearest-rank percentiles', () => {
+    const values = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(values, 0.5)).toBe(50);
+    expect(percentile(values, 0.99)).toBe(99);
+    expect(percentile([7], 0.99)).toBe(7);
+    expect(percentile([], 0.5)).toBe(0);
+  });
+});
