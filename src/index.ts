@@ -72,6 +72,11 @@ export type { Clock, TimerHandle } from './runtime/clock.js';
 export { systemClock } from './runtime/clock.js';
 export type { CallRegistryOptions } from './runtime/createCallRegistry.js';
 export { CALL_RECORD_SCHEMA_VERSION, createCallRegistry } from './runtime/createCallRegistry.js';
+export type {
+  SharedCallRegistry,
+  SharedCallRegistryOptions,
+} from './runtime/createSharedCallRegistry.js';
+export { createSharedCallRegistry } from './runtime/createSharedCallRegistry.js';
 export type { RestoreFailure } from './runtime/errors.js';
 export {
   CallError,
@@ -86,6 +91,10 @@ export type { GraphClientOptions, GraphFetch } from './runtime/graphClient.js';
 export { createGraphClient } from './runtime/graphClient.js';
 export { MemoryCallStore } from './runtime/memoryCallStore.js';
 export { parseRetryAfter } from './runtime/retryAfter.js';
+export type { CommitResult, DueChange, SharedCallStore } from './runtime/sharedCallStore.js';
+export { isSharedCallStore } from './runtime/sharedCallStore.js';
+export type { IngestFailure } from './runtime/sharedErrors.js';
+export { IngestIncompleteError, SharedStoreConflictError } from './runtime/sharedErrors.js';
 export type {
   CallPredicate,
   CallRecord,
