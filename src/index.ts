@@ -67,11 +67,12 @@ export type {
   NotificationVerdict,
   ResolvedCallOptions,
 } from './machine/types.js';
+export { CALL_RECORD_SCHEMA_VERSION } from './runtime/callRecords.js';
 // The runtime (src/runtime): Graph client, registry, stores, clock.
 export type { Clock, TimerHandle } from './runtime/clock.js';
 export { systemClock } from './runtime/clock.js';
 export type { CallRegistryOptions } from './runtime/createCallRegistry.js';
-export { CALL_RECORD_SCHEMA_VERSION, createCallRegistry } from './runtime/createCallRegistry.js';
+export { createCallRegistry } from './runtime/createCallRegistry.js';
 export type {
   SharedCallRegistry,
   SharedCallRegistryOptions,

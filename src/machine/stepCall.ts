@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import { initialTransition, type SnapshotFrom, transition } from 'xstate';
+import { createActor, type SnapshotFrom } from 'xstate';
 import { callMachine } from './callMachine.js';
 import type { CallEmitted, CallEvent, CallInput } from './types.js';
 
@@ -27,6 +27,10 @@ export interface CallStep {
   readonly emitted: CallEmitted[];
 }
 
+type CallMachine = typeof callMachine;
+type Scope = Parameters<CallMachine['transition']>[2];
+type Executed = Parameters<Scope['actionExecutor']>[0];
+
 function emittedOf(actions: readonly { type: string; params: unknown }[]): CallEmitted[] {
   const emitted: CallEmitted[] = [];
   for (const action of actions) {
@@ -37,8 +41,38 @@ function emittedOf(actions: readonly { type: string; params: unknown }[]): CallE
   return emitted;
 }
 
+// xstate's `transition()` and `initialTransition()` build a throwaway actor on every call,
+// whose context factory then runs without input: most of the cost of a step. One inert scope
+// per machine, reused, collects the actions instead; steps are synchronous, so the actions of
+// one step never mix with another's.
+const scopes = new WeakMap<CallMachine, { scope: Scope; collected: Executed[] }>();
+
+function inertScope(machine: CallMachine): { scope: Scope; collected: Executed[] } {
+  const known = scopes.get(machine);
+  if (known !== undefined) return known;
+  const self = createActor(machine, { input: { callId: 'graph-call-machine:inert-scope' } });
+  const collected: Executed[] = [];
+  const scope: Scope = {
+    self,
+    id: '',
+    sessionId: '',
+    system: self.system,
+    logger: () => {},
+    defer: () => {},
+    emit: () => {},
+    stopChild: () => {},
+    actionExecutor: (action) => {
+      collected.push(action);
+    },
+  };
+  const made = { scope, collected };
+  scopes.set(machine, made);
+  return made;
+}
+
 /**
- * Creates a call's first snapshot, without an actor.
+ * Creates a call's first snapshot, without an actor. `machine` may be a
+ * `callMachine.provide(...)` variant.
  *
  * @example
  * ```ts
@@ -46,9 +80,11 @@ function emittedOf(actions: readonly { type: string; params: unknown }[]): CallE
  * snapshot.value; // { setup: 'incoming' }
  * ```
  */
-export function startCall(input: CallInput): CallStep {
-  const [snapshot, actions] = initialTransition(callMachine, input);
-  return { snapshot, emitted: emittedOf(actions) };
+export function startCall(input: CallInput, machine: CallMachine = callMachine): CallStep {
+  const { scope, collected } = inertScope(machine);
+  collected.length = 0;
+  const snapshot = machine.getInitialSnapshot(scope, input);
+  return { snapshot, emitted: emittedOf(collected.splice(0)) };
 }
 
 /**
@@ -60,8 +96,14 @@ export function startCall(input: CallInput): CallStep {
  * const { snapshot, emitted } = stepCall(previous, { type: 'delete.succeeded', at: Date.now() });
  * ```
  */
-export function stepCall(snapshot: CallSnapshot, event: CallEvent): CallStep {
+export function stepCall(
+  snapshot: CallSnapshot,
+  event: CallEvent,
+  machine: CallMachine = callMachine,
+): CallStep {
   if (snapshot.status !== 'active') return { snapshot, emitted: [] };
-  const [next, actions] = transition(callMachine, snapshot, event);
-  return { snapshot: next, emitted: emittedOf(actions) };
+  const { scope, collected } = inertScope(machine);
+  collected.length = 0;
+  const next = machine.transition(snapshot, event, scope);
+  return { snapshot: next, emitted: emittedOf(collected.splice(0)) };
 }

@@ -20,7 +20,6 @@
  * @module
  */
 import { type Actor, type ActorOptions, createActor } from 'xstate';
-import { isGraphCallState } from '../graph/callState.js';
 import type { CallNotification } from '../graph/notification.js';
 import { parseNotifications } from '../graph/parseNotifications.js';
 import { callMachine } from '../machine/callMachine.js';
@@ -37,6 +36,7 @@ import type {
   CallView,
   NotificationVerdict,
 } from '../machine/types.js';
+import { CALL_RECORD_SCHEMA_VERSION, checkRecord } from './callRecords.js';
 import { type Clock, systemClock } from './clock.js';
 import {
   HangUpFailedError,
@@ -46,24 +46,20 @@ import {
   UnknownCallError,
   WaitTimeoutError,
 } from './errors.js';
-import { createGraphClient, type GraphClientOptions } from './graphClient.js';
+import type { GraphClientOptions } from './graphClient.js';
+import { graphClientOf, pickCallOptions, toDeleteEvent, toGetCallEvent } from './graphEvents.js';
 import { MemoryCallStore } from './memoryCallStore.js';
+import { RegistryListeners } from './registryListeners.js';
 import { type QueuedTimer, TimerQueue } from './timerQueue.js';
 import type {
   CallPredicate,
   CallRecord,
   CallRegistry,
   CallStore,
-  GetCallResult,
   GraphClient,
-  GraphResult,
   IngestReport,
   RegistryEvent,
-  RegistryEventType,
 } from './types.js';
-
-/** The format of `CallRecord.snapshot` this version writes and reads. */
-export const CALL_RECORD_SCHEMA_VERSION = 1;
 
 /** Options of {@link createCallRegistry}. The call options apply to every call. */
 export interface CallRegistryOptions extends CallOptions {
@@ -112,8 +108,6 @@ interface Entry {
   stopped: boolean;
 }
 
-type Listener = (event: RegistryEvent) => void;
-
 const SETTLED: Promise<void> = Promise.resolve();
 const DEFAULT_KEEP_ALIVE_MS = 15 * 60_000;
 const DEFAULT_RETAIN_TERMINATED_MS = 5 * 60_000;
@@ -136,9 +130,7 @@ const DEFAULT_WAIT_TIMEOUT_MS = 30_000;
 export function createCallRegistry(
   options: CallRegistryOptions,
 ): CallRegistry & { readonly ready: Promise<void> } {
-  const client: GraphClient = isGraphClient(options.graph)
-    ? options.graph
-    : createGraphClient(options.graph);
+  const client = graphClientOf(options.graph);
   const store = options.store ?? new MemoryCallStore();
   const clock = options.clock ?? systemClock;
   const keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
@@ -150,29 +142,11 @@ export function createCallRegistry(
 
   const calls = new Map<string, Entry>();
   const waiters = new Map<string, Set<Waiter>>();
-  const listeners = new Map<RegistryEventType, Set<Listener>>();
+  const listeners = new RegistryListeners();
   let closed = false;
 
-  function emit(event: RegistryEvent): void {
-    const set = listeners.get(event.type);
-    if (set === undefined) return;
-    for (const listener of set) {
-      try {
-        listener(event);
-      } catch (error) {
-        // A throwing listener must not break the call it listens to, nor the other listeners.
-        if (event.type !== 'registry.error') report(error, callIdOf(event));
-      }
-    }
-  }
-
-  function report(error: unknown, callId?: string): void {
-    emit(
-      callId === undefined
-        ? { type: 'registry.error', error: asError(error) }
-        : { type: 'registry.error', callId, error: asError(error) },
-    );
-  }
+  const emit = (event: RegistryEvent): void => listeners.emit(event);
+  const report = (error: unknown, callId?: string): void => listeners.report(error, callId);
 
   function startEntry(callId: string, init: { input: CallInput } | { snapshot: unknown }): Entry {
     const actor: CallActor =
@@ -188,7 +162,7 @@ export function createCallRegistry(
       throw new RestoreError(
         callId,
         'unknownState',
-        `the call machine cannot resume from ${JSON.stringify((init as { snapshot?: { value?: unknown } }).snapshot?.value)}: ${asError(initial.error).message}`,
+        `the call machine cannot resume from ${JSON.stringify((init as { snapshot?: { value?: unknown } }).snapshot?.value)}: ${initial.error instanceof Error ? initial.error.message : String(initial.error)}`,
         { cause: initial.error },
       );
     }
@@ -440,15 +414,7 @@ export function createCallRegistry(
 
   function restoreOne(callId: string, record: CallRecord | undefined): void {
     if (record === undefined) return;
-    if (record.schemaVersion !== CALL_RECORD_SCHEMA_VERSION) {
-      throw new RestoreError(
-        callId,
-        'unknownSchemaVersion',
-        `the record has schema version ${String(record.schemaVersion)}; this version of graph-call-machine reads ${CALL_RECORD_SCHEMA_VERSION}. Upgrade the library, or delete the record.`,
-      );
-    }
-    const problem = describeSnapshotProblem(callId, record.snapshot);
-    if (problem !== undefined) throw new RestoreError(callId, 'corruptRecord', problem);
+    checkRecord(callId, record);
     const entry = startEntry(callId, { snapshot: record.snapshot });
     entry.version = record.version;
     resumePending(entry);
@@ -581,16 +547,7 @@ export function createCallRegistry(
     },
 
     on(type, listener) {
-      let set = listeners.get(type);
-      if (set === undefined) {
-        set = new Set();
-        listeners.set(type, set);
-      }
-      const stored = listener as Listener;
-      set.add(stored);
-      return () => {
-        listeners.get(type)?.delete(stored);
-      };
+      return listeners.on(type, listener);
     },
 
     async close() {
@@ -641,61 +598,6 @@ export function createCallRegistry(
     entry.actor.send(event);
     return verdict;
   }
-}
-
-function isGraphClient(value: GraphClient | GraphClientOptions): value is GraphClient {
-  return typeof (value as Partial<GraphClient>).deleteCall === 'function';
-}
-
-function pickCallOptions(options: CallOptions): CallOptions {
-  const picked: { -readonly [K in keyof CallOptions]: CallOptions[K] } = {};
-  if (options.confirmTimeoutMs !== undefined) picked.confirmTimeoutMs = options.confirmTimeoutMs;
-  if (options.maxDeleteAttempts !== undefined) picked.maxDeleteAttempts = options.maxDeleteAttempts;
-  if (options.maxVerifications !== undefined) picked.maxVerifications = options.maxVerifications;
-  if (options.retryBaseDelayMs !== undefined) picked.retryBaseDelayMs = options.retryBaseDelayMs;
-  if (options.maxRetryDelayMs !== undefined) picked.maxRetryDelayMs = options.maxRetryDelayMs;
-  return picked;
-}
-
-function toDeleteEvent(result: GraphResult, at: number): CallEvent {
-  if (result.ok) return { type: 'delete.succeeded', at };
-  return {
-    type: 'delete.failed',
-    status: result.status,
-    ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }),
-    ...(result.error === undefined ? {} : { error: result.error }),
-    at,
-  };
-}
-
-function toGetCallEvent(result: GetCallResult, at: number): CallEvent {
-  return result.state === undefined
-    ? { type: 'getCall.result', status: result.status, at }
-    : { type: 'getCall.result', status: result.status, state: result.state, at };
-}
-
-function describeSnapshotProblem(callId: string, snapshot: unknown): string | undefined {
-  if (typeof snapshot !== 'object' || snapshot === null) return 'the snapshot is not an object';
-  const { value, context, status } = snapshot as Record<string, unknown>;
-  if (value === undefined) return 'the snapshot has no state value';
-  if (typeof context !== 'object' || context === null) return 'the snapshot has no context';
-  const { callId: storedId, state } = context as Record<string, unknown>;
-  if (!isGraphCallState(state)) return `the snapshot's call state is ${JSON.stringify(state)}`;
-  if (storedId !== callId) {
-    return `the snapshot is of call ${JSON.stringify(storedId)}, stored under "${callId}"`;
-  }
-  if (status !== 'active' && status !== 'done') {
-    return `the snapshot status is ${JSON.stringify(status)}`;
-  }
-  return undefined;
-}
-
-function callIdOf(event: RegistryEvent): string | undefined {
-  return 'callId' in event ? event.callId : undefined;
-}
-
-function asError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
 }
 
 function assertNever(value: never): never {

@@ -53,17 +53,18 @@ import type {
   CallView,
   NotificationVerdict,
 } from '../machine/types.js';
+import { CALL_RECORD_SCHEMA_VERSION } from './callRecords.js';
 import { type Clock, systemClock, type TimerHandle } from './clock.js';
-import { CALL_RECORD_SCHEMA_VERSION } from './createCallRegistry.js';
 import { HangUpFailedError, RegistryClosedError, UnknownCallError } from './errors.js';
 import type { GraphClientOptions } from './graphClient.js';
+import { graphClientOf, pickCallOptions, toDeleteEvent, toGetCallEvent } from './graphEvents.js';
+import { RegistryListeners } from './registryListeners.js';
 import { type DueChange, isSharedCallStore, type SharedCallStore } from './sharedCallStore.js';
 import {
   type IngestFailure,
   IngestIncompleteError,
   SharedStoreConflictError,
 } from './sharedErrors.js';
-import { graphClientOf, pickCallOptions, toDeleteEvent, toGetCallEvent } from './sharedGraph.js';
 import {
   dueChangeOf,
   isHangUpPending,
@@ -82,7 +83,6 @@ import type {
   GraphClient,
   IngestReport,
   RegistryEvent,
-  RegistryEventType,
 } from './types.js';
 
 /** Options of {@link createSharedCallRegistry}. The call options apply to every call. */
@@ -139,7 +139,6 @@ export interface SharedCallRegistry extends CallRegistry {
   idle(): Promise<void>;
 }
 
-type Listener = (event: RegistryEvent) => void;
 
 const DEFAULT_KEEP_ALIVE_MS = 15 * 60_000;
 const DEFAULT_RETAIN_TERMINATED_MS = 5 * 60_000;
@@ -199,32 +198,15 @@ export function createSharedCallRegistry(options: SharedCallRegistryOptions): Sh
   const turns = new Map<string, Promise<void>>();
   const pending = new Set<Promise<unknown>>();
   const waiters = new SharedWaiters(clock);
-  const listeners = new Map<RegistryEventType, Set<Listener>>();
+  const listeners = new RegistryListeners();
   let closed = false;
   let pollTimer: TimerHandle | undefined;
   let pollFailing = false;
 
   // ── listeners ──────────────────────────────────────────────────────────────────────────
 
-  function emit(event: RegistryEvent): void {
-    const set = listeners.get(event.type);
-    if (set === undefined) return;
-    for (const listener of set) {
-      try {
-        listener(event);
-      } catch (error) {
-        if (event.type !== 'registry.error') reportError(error, callIdOf(event));
-      }
-    }
-  }
-
-  function reportError(error: unknown, callId?: string): void {
-    emit(
-      callId === undefined
-        ? { type: 'registry.error', error: asError(error) }
-        : { type: 'registry.error', callId, error: asError(error) },
-    );
-  }
+  const emit = (event: RegistryEvent): void => listeners.emit(event);
+  const reportError = (error: unknown, callId?: string): void => listeners.report(error, callId);
 
   // ── one call at a time per instance ────────────────────────────────────────────────────
 
@@ -739,16 +721,7 @@ export function createSharedCallRegistry(options: SharedCallRegistryOptions): Sh
     },
 
     on(type, listener) {
-      let set = listeners.get(type);
-      if (set === undefined) {
-        set = new Set();
-        listeners.set(type, set);
-      }
-      const stored = listener as Listener;
-      set.add(stored);
-      return () => {
-        listeners.get(type)?.delete(stored);
-      };
+      return listeners.on(type, listener);
     },
 
     idle,
@@ -775,10 +748,6 @@ function positive(name: string, value: number): number {
     );
   }
   return value;
-}
-
-function callIdOf(event: RegistryEvent): string | undefined {
-  return 'callId' in event ? event.callId : undefined;
 }
 
 function asError(value: unknown): Error {

@@ -9,63 +9,17 @@
  * @module
  */
 import { createActor } from 'xstate';
-import { isGraphCallState } from '../graph/callState.js';
 import type { callMachine } from '../machine/callMachine.js';
-import type { CallSnapshot, CallStep } from '../machine/stepCall.js';
-import type { CallEmitted, CallEvent, CallInput } from '../machine/types.js';
-import { CALL_RECORD_SCHEMA_VERSION } from './createCallRegistry.js';
+import { type CallSnapshot, type CallStep, startCall, stepCall } from '../machine/stepCall.js';
+import type { CallEvent, CallInput } from '../machine/types.js';
+import { checkRecord } from './callRecords.js';
 import { RestoreError } from './errors.js';
 import type { CallRecord } from './types.js';
 
 type CallMachine = typeof callMachine;
 
-function emittedOf(actions: readonly { type: string; params: unknown }[]): CallEmitted[] {
-  const emitted: CallEmitted[] = [];
-  for (const action of actions) {
-    if (action.type !== 'xstate.emit') continue;
-    const event = (action.params as { event?: CallEmitted } | undefined)?.event;
-    if (event !== undefined) emitted.push(event);
-  }
-  return emitted;
-}
-
-type Scope = Parameters<CallMachine['transition']>[2];
-type Executed = Parameters<Scope['actionExecutor']>[0];
-
-// xstate's `transition()` and `initialTransition()` build a throwaway actor on every call, and
-// that actor evaluates the machine's context factory without input (which throws, and is
-// caught): most of the cost of a step. One inert scope per machine, reused, does the same job:
-// steps are synchronous, so the collected actions of one never mix with another's.
-const scopes = new WeakMap<CallMachine, { scope: Scope; collected: Executed[] }>();
-
-function inertScope(machine: CallMachine): { scope: Scope; collected: Executed[] } {
-  const known = scopes.get(machine);
-  if (known !== undefined) return known;
-  const self = createActor(machine, { input: { callId: 'graph-call-machine:inert-scope' } });
-  const collected: Executed[] = [];
-  const scope: Scope = {
-    self,
-    id: '',
-    sessionId: '',
-    system: self.system,
-    logger: () => {},
-    defer: () => {},
-    emit: () => {},
-    stopChild: () => {},
-    actionExecutor: (action) => {
-      collected.push(action);
-    },
-  };
-  const made = { scope, collected };
-  scopes.set(machine, made);
-  return made;
-}
-
 export function startSnapshot(machine: CallMachine, input: CallInput): CallStep {
-  const { scope, collected } = inertScope(machine);
-  collected.length = 0;
-  const snapshot = machine.getInitialSnapshot(scope, input);
-  return { snapshot, emitted: emittedOf(collected.splice(0)) };
+  return startCall(input, machine);
 }
 
 export function stepSnapshot(
@@ -73,11 +27,7 @@ export function stepSnapshot(
   snapshot: CallSnapshot,
   event: CallEvent,
 ): CallStep {
-  if (snapshot.status !== 'active') return { snapshot, emitted: [] };
-  const { scope, collected } = inertScope(machine);
-  collected.length = 0;
-  const next = machine.transition(snapshot, event, scope);
-  return { snapshot: next, emitted: emittedOf(collected.splice(0)) };
+  return stepCall(snapshot, event, machine);
 }
 
 /** Whether a step changed what is stored: a step that only handed news on writes nothing. */
@@ -95,15 +45,7 @@ export function restoreRecord(
   callId: string,
   record: CallRecord,
 ): CallSnapshot {
-  if (record.schemaVersion !== CALL_RECORD_SCHEMA_VERSION) {
-    throw new RestoreError(
-      callId,
-      'unknownSchemaVersion',
-      `the record has schema version ${String(record.schemaVersion)}; this version of graph-call-machine reads ${CALL_RECORD_SCHEMA_VERSION}. Upgrade the library, or delete the record.`,
-    );
-  }
-  const problem = describeSnapshotProblem(callId, record.snapshot);
-  if (problem !== undefined) throw new RestoreError(callId, 'corruptRecord', problem);
+  checkRecord(callId, record);
   const persisted = record.snapshot as Parameters<CallMachine['restoreSnapshot']>[0] & {
     children?: Record<string, unknown>;
   };
@@ -134,19 +76,3 @@ export function restoreRecord(
 
 // restoreSnapshot reads the scope only to parent the child actors it revives; a call has none.
 const NO_CHILDREN_SCOPE = {} as Parameters<CallMachine['restoreSnapshot']>[1];
-
-function describeSnapshotProblem(callId: string, snapshot: unknown): string | undefined {
-  if (typeof snapshot !== 'object' || snapshot === null) return 'the snapshot is not an object';
-  const { value, context, status } = snapshot as Record<string, unknown>;
-  if (value === undefined) return 'the snapshot has no state value';
-  if (typeof context !== 'object' || context === null) return 'the snapshot has no context';
-  const { callId: storedId, state } = context as Record<string, unknown>;
-  if (!isGraphCallState(state)) return `the snapshot's call state is ${JSON.stringify(state)}`;
-  if (storedId !== callId) {
-    return `the snapshot is of call ${JSON.stringify(storedId)}, stored under "${callId}"`;
-  }
-  if (status !== 'active' && status !== 'done') {
-    return `the snapshot status is ${JSON.stringify(status)}`;
-  }
-  return undefined;
-}

@@ -1,6 +1,6 @@
 /**
- * The shared registry's side of the Graph client: the client itself, and the machine events
- * its answers become. The same conversions as the in-process registry's.
+ * Between the registries and the Graph client: the client from the options, the call options
+ * passed to every machine, and the machine events Graph's answers become.
  * @module
  */
 import type { CallEvent, CallOptions } from '../machine/types.js';
