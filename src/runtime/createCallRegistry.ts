@@ -19,7 +19,7 @@
  * ```
  * @module
  */
-import { type Actor, type ActorOptions, createActor } from 'xstate';
+import type { ActorOptions } from 'xstate';
 import type { CallNotification } from '../graph/notification.js';
 import { parseNotifications } from '../graph/parseNotifications.js';
 import { callMachine } from '../machine/callMachine.js';
@@ -27,7 +27,6 @@ import { classifyNotification } from '../machine/classifyNotification.js';
 import { viewOfContext } from '../machine/context.js';
 import { verdictOf } from '../machine/guards.js';
 import { persistCallSnapshot } from '../machine/persistCallSnapshot.js';
-import type { CallSnapshot } from '../machine/stepCall.js';
 import type {
   CallEmitted,
   CallEvent,
@@ -36,12 +35,12 @@ import type {
   CallView,
   NotificationVerdict,
 } from '../machine/types.js';
+import { actorDriver, type CallDriver, type DriverStart, snapshotDriver } from './callDriver.js';
 import { CALL_RECORD_SCHEMA_VERSION, checkRecord } from './callRecords.js';
 import { type Clock, systemClock } from './clock.js';
 import {
   HangUpFailedError,
   RegistryClosedError,
-  RestoreError,
   StoreConflictError,
   UnknownCallError,
   WaitTimeoutError,
@@ -84,8 +83,6 @@ export interface CallRegistryOptions extends CallOptions {
   readonly waitTimeoutMs?: number;
 }
 
-type CallActor = Actor<typeof callMachine>;
-
 interface Waiter {
   readonly until: CallPredicate;
   readonly resolve: (view: CallView) => void;
@@ -95,7 +92,7 @@ interface Waiter {
 
 interface Entry {
   readonly callId: string;
-  readonly actor: CallActor;
+  readonly driver: CallDriver;
   version: number;
   saving: Promise<void>;
   saveQueued: boolean;
@@ -149,26 +146,11 @@ export function createCallRegistry(
   const report = (error: unknown, callId?: string): void => listeners.report(error, callId);
 
   function startEntry(callId: string, init: { input: CallInput } | { snapshot: unknown }): Entry {
-    const actor: CallActor =
-      'input' in init
-        ? createActor(machine, withInspect({ input: init.input }))
-        : createActor(
-            machine,
-            withInspect({ snapshot: init.snapshot as CallSnapshot, input: { callId } }),
-          );
-    const initial = actor.getSnapshot();
-    if (initial.status === 'error') {
-      // xstate refuses a snapshot naming a state the chart does not have by erroring the actor.
-      throw new RestoreError(
-        callId,
-        'unknownState',
-        `the call machine cannot resume from ${JSON.stringify((init as { snapshot?: { value?: unknown } }).snapshot?.value)}: ${initial.error instanceof Error ? initial.error.message : String(initial.error)}`,
-        { cause: initial.error },
-      );
-    }
-    const entry: Entry = {
+    const start: DriverStart =
+      'input' in init ? { input: init.input } : { callId, persisted: init.snapshot };
+    // Entries are made before their driver, which reports to them from its first step.
+    const entry = {
       callId,
-      actor,
       version: 0,
       saving: SETTLED,
       saveQueued: false,
@@ -179,21 +161,21 @@ export function createCallRegistry(
       evictTimer: undefined,
       hangUps: [],
       stopped: false,
+    } as Omit<Entry, 'driver'> as Entry;
+    const hooks = {
+      emitted: (emitted: CallEmitted) => onEmitted(entry, emitted),
+      changed: () => onSnapshot(entry),
+      failed: (error: unknown) => report(error, callId),
     };
+    // Live actors only when an inspector watches: stepping snapshots does the same work
+    // without an actor's mailbox and observers (see docs/performance.md).
+    (entry as { driver: CallDriver }).driver =
+      options.inspect === undefined
+        ? snapshotDriver(machine, start, hooks)
+        : actorDriver(machine, start, hooks, options.inspect);
     calls.set(callId, entry);
-    actor.on('*', (emitted) => onEmitted(entry, emitted));
-    actor.subscribe({
-      next: () => onSnapshot(entry),
-      error: (error) => report(error, callId),
-    });
-    actor.start();
+    entry.driver.start();
     return entry;
-  }
-
-  function withInspect<T extends object>(actorOptions: T): T {
-    return options.inspect === undefined
-      ? actorOptions
-      : { ...actorOptions, inspect: options.inspect };
   }
 
   function onEmitted(entry: Entry, emitted: CallEmitted): void {
@@ -247,7 +229,7 @@ export function createCallRegistry(
     const record: CallRecord = {
       schemaVersion: CALL_RECORD_SCHEMA_VERSION,
       version: entry.version + 1,
-      snapshot: persistCallSnapshot(entry.actor.getSnapshot()),
+      snapshot: persistCallSnapshot(entry.driver.snapshot()),
       savedAt: clock.now(),
     };
     try {
@@ -263,7 +245,7 @@ export function createCallRegistry(
 
   function syncTimers(entry: Entry): void {
     if (entry.stopped) return;
-    const snapshot = entry.actor.getSnapshot();
+    const snapshot = entry.driver.snapshot();
     const deadline = snapshot.status === 'active' ? snapshot.context.deadline : null;
     if (deadline?.at !== entry.armedDeadline) {
       entry.deadlineTimer?.cancel();
@@ -299,7 +281,7 @@ export function createCallRegistry(
 
   function settle(entry: Entry): void {
     if (entry.hangUps.length === 0 && !waiters.has(entry.callId)) return;
-    const snapshot = entry.actor.getSnapshot();
+    const snapshot = entry.driver.snapshot();
     const view = viewOfContext(snapshot.context);
     if (entry.hangUps.length > 0) {
       const pending =
@@ -319,8 +301,8 @@ export function createCallRegistry(
   }
 
   function send(entry: Entry, event: CallEvent): void {
-    if (entry.stopped || entry.actor.getSnapshot().status !== 'active') return;
-    entry.actor.send(event);
+    if (entry.stopped || entry.driver.snapshot().status !== 'active') return;
+    entry.driver.send(event);
   }
 
   function performDelete(entry: Entry): void {
@@ -377,7 +359,7 @@ export function createCallRegistry(
       entry.evictTimer?.cancel();
       entry.deadlineTimer = entry.keepAliveTimer = entry.evictTimer = undefined;
       entry.saving = entry.saving.then(() => {
-        entry.actor.stop();
+        entry.driver.stop();
       });
     }
     return entry.saving;
@@ -386,7 +368,7 @@ export function createCallRegistry(
   // After a restore nothing re-runs the entry actions that asked for a request: what must be
   // pending is read off the snapshot instead. Re-sending a DELETE is safe, 404 means done.
   function resumePending(entry: Entry): void {
-    const snapshot = entry.actor.getSnapshot();
+    const snapshot = entry.driver.snapshot();
     if (snapshot.matches({ terminating: 'hangingUp' })) performDelete(entry);
     else if (snapshot.matches({ terminating: 'verifying' })) performGetCall(entry);
     syncTimers(entry);
@@ -424,7 +406,7 @@ export function createCallRegistry(
 
   function viewOf(callId: string): CallView | undefined {
     const entry = calls.get(callId);
-    return entry === undefined ? undefined : viewOfContext(entry.actor.getSnapshot().context);
+    return entry === undefined ? undefined : viewOfContext(entry.driver.snapshot().context);
   }
 
   function ensureOpen(callId?: string): void {
@@ -504,7 +486,7 @@ export function createCallRegistry(
           ...(trackOptions.etag === undefined ? {} : { etag: trackOptions.etag }),
         },
       });
-      return viewOfContext(entry.actor.getSnapshot().context);
+      return viewOfContext(entry.driver.snapshot().context);
     },
 
     async hangUp(callId) {
@@ -512,11 +494,11 @@ export function createCallRegistry(
       ensureOpen(callId);
       const entry = calls.get(callId);
       if (entry === undefined) throw new UnknownCallError(callId);
-      const snapshot = entry.actor.getSnapshot();
+      const snapshot = entry.driver.snapshot();
       if (snapshot.status !== 'active') return viewOfContext(snapshot.context);
       return new Promise<CallView>((resolve, reject) => {
         entry.hangUps.push({ resolve, reject });
-        entry.actor.send({ type: 'hangUp', at: clock.now() });
+        entry.driver.send({ type: 'hangUp', at: clock.now() });
         settle(entry);
       });
     },
@@ -575,7 +557,7 @@ export function createCallRegistry(
   };
 
   function deliver(entry: Entry, notification: CallNotification, at: number): NotificationVerdict {
-    const snapshot = entry.actor.getSnapshot();
+    const snapshot = entry.driver.snapshot();
     if (snapshot.status !== 'active' || entry.stopped) {
       // An ended call's machine is final and takes no events: judge with the same rules here.
       const verdict = classifyNotification(viewOfContext(snapshot.context), notification);
@@ -595,7 +577,7 @@ export function createCallRegistry(
     const event: CallEvent = { type: 'notification', notification, at };
     // The guards ask for the same verdict and get it from the memo: one classification.
     const verdict = verdictOf(snapshot.context, event) ?? 'unchanged';
-    entry.actor.send(event);
+    entry.driver.send(event);
     return verdict;
   }
 }
