@@ -139,7 +139,6 @@ export interface SharedCallRegistry extends CallRegistry {
   idle(): Promise<void>;
 }
 
-
 const DEFAULT_KEEP_ALIVE_MS = 15 * 60_000;
 const DEFAULT_RETAIN_TERMINATED_MS = 5 * 60_000;
 const DEFAULT_WAIT_TIMEOUT_MS = 30_000;
