@@ -1,19 +1,12 @@
-// graph-call-machine: the public surface, one line per export.
+// graph-call-machine: the public surface, grouped by concern.
 
-// Diagrams and the generated lifecycle document (src/diagram).
-export type { LifecycleDocOptions } from './diagram/renderLifecycleDoc.js';
-export { renderLifecycleDoc } from './diagram/renderLifecycleDoc.js';
-export type { DotOptions } from './diagram/toDot.js';
-export { toDot } from './diagram/toDot.js';
-export type { MermaidOptions } from './diagram/toMermaid.js';
-export { toMermaid } from './diagram/toMermaid.js';
+// The wire format (src/graph): states, phases, etags, resource paths, notifications.
 export type {
   CallPhase,
   GraphCallState,
   KnownCallState,
   NormalizedCallState,
 } from './graph/callState.js';
-// The wire format (src/graph): states, phases, etags, resource paths, notifications.
 export {
   CALL_PHASES,
   comparePhases,
@@ -42,6 +35,7 @@ export type {
   ResourcePathResult,
 } from './graph/resourcePath.js';
 export { parseResourcePath } from './graph/resourcePath.js';
+
 // The statechart (src/machine): pure, xstate v5.
 export { callMachine } from './machine/callMachine.js';
 export { getCallView } from './machine/callView.js';
@@ -67,8 +61,9 @@ export type {
   NotificationVerdict,
   ResolvedCallOptions,
 } from './machine/types.js';
-export { CALL_RECORD_SCHEMA_VERSION } from './runtime/callRecords.js';
+
 // The runtime (src/runtime): Graph client, registry, stores, clock.
+export { CALL_RECORD_SCHEMA_VERSION } from './runtime/callRecords.js';
 export type { Clock, TimerHandle } from './runtime/clock.js';
 export { systemClock } from './runtime/clock.js';
 export type { CallRegistryOptions } from './runtime/createCallRegistry.js';
@@ -108,11 +103,12 @@ export type {
   RegistryEvent,
   RegistryEventType,
 } from './runtime/types.js';
+
+// The webhook (src/webhook): WHATWG handler, node:http adapter, inbound token validation.
 export type {
   GraphTokenValidatorOptions,
   JwksSource,
 } from './webhook/createGraphTokenValidator.js';
-// The webhook (src/webhook): WHATWG handler, node:http adapter, inbound token validation.
 export {
   BOT_FRAMEWORK_JWKS_URL,
   createGraphTokenValidator,
@@ -129,3 +125,11 @@ export { createWebhookHandler } from './webhook/createWebhookHandler.js';
 export type { ProblemCode } from './webhook/problem.js';
 export type { FetchHandler, NodeListenerOptions } from './webhook/toNodeListener.js';
 export { toNodeListener } from './webhook/toNodeListener.js';
+
+// Diagrams and the generated lifecycle document (src/diagram).
+export type { LifecycleDocOptions } from './diagram/renderLifecycleDoc.js';
+export { renderLifecycleDoc } from './diagram/renderLifecycleDoc.js';
+export type { DotOptions } from './diagram/toDot.js';
+export { toDot } from './diagram/toDot.js';
+export type { MermaidOptions } from './diagram/toMermaid.js';
+export { toMermaid } from './diagram/toMermaid.js';
