@@ -47,6 +47,7 @@ import {
 } from './errors.js';
 import type { GraphClientOptions } from './graphClient.js';
 import { graphClientOf, pickCallOptions, toDeleteEvent, toGetCallEvent } from './graphEvents.js';
+import { emptyTally, ingestReport } from './ingestTally.js';
 import { MemoryCallStore } from './memoryCallStore.js';
 import { RegistryListeners } from './registryListeners.js';
 import { type QueuedTimer, TimerQueue } from './timerQueue.js';
@@ -420,13 +421,7 @@ export function createCallRegistry(
       await ready;
       ensureOpen();
       const { notifications, rejected } = parseNotifications(body);
-      const counts: Record<NotificationVerdict, number> = {
-        apply: 0,
-        unchanged: 0,
-        stale: 0,
-        late: 0,
-        subresource: 0,
-      };
+      const counts = emptyTally();
       let unknownCalls = 0;
       const touched = new Set<Entry>();
       for (const rejection of rejected) emit({ type: 'notification.rejected', rejection });
@@ -462,16 +457,7 @@ export function createCallRegistry(
         touched.add(entry);
       }
       await Promise.all([...touched].map((entry) => entry.saving));
-      return {
-        applied: counts.apply,
-        unchanged: counts.unchanged,
-        stale: counts.stale,
-        late: counts.late,
-        subresource: counts.subresource,
-        rejected: rejected.length,
-        unknownCalls,
-        rejections: rejected,
-      };
+      return ingestReport(counts, rejected, unknownCalls);
     },
 
     track(callId, trackOptions = {}) {

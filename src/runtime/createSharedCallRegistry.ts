@@ -45,19 +45,13 @@ import { callMachine } from '../machine/callMachine.js';
 import { viewOfContext } from '../machine/context.js';
 import { persistCallSnapshot } from '../machine/persistCallSnapshot.js';
 import type { CallSnapshot } from '../machine/stepCall.js';
-import type {
-  CallEmitted,
-  CallEvent,
-  CallInput,
-  CallOptions,
-  CallView,
-  NotificationVerdict,
-} from '../machine/types.js';
+import type { CallEmitted, CallEvent, CallInput, CallOptions, CallView } from '../machine/types.js';
 import { CALL_RECORD_SCHEMA_VERSION } from './callRecords.js';
 import { type Clock, systemClock, type TimerHandle } from './clock.js';
 import { HangUpFailedError, RegistryClosedError, UnknownCallError } from './errors.js';
 import type { GraphClientOptions } from './graphClient.js';
 import { graphClientOf, pickCallOptions, toDeleteEvent, toGetCallEvent } from './graphEvents.js';
+import { emptyTally, ingestReport } from './ingestTally.js';
 import { RegistryListeners } from './registryListeners.js';
 import { type DueChange, isSharedCallStore, type SharedCallStore } from './sharedCallStore.js';
 import {
@@ -566,13 +560,7 @@ export function createSharedCallRegistry(options: SharedCallRegistryOptions): Sh
       const { notifications, rejected } = parseNotifications(body);
       for (const rejection of rejected) emit({ type: 'notification.rejected', rejection });
       const at = clock.now();
-      const counts: Record<NotificationVerdict, number> = {
-        apply: 0,
-        unchanged: 0,
-        stale: 0,
-        late: 0,
-        subresource: 0,
-      };
+      const counts = emptyTally();
       let unknownCalls = 0;
       const failures: IngestFailure[] = [];
       const byCall = new Map<string, { notification: CallNotification; index: number }[]>();
@@ -605,16 +593,7 @@ export function createSharedCallRegistry(options: SharedCallRegistryOptions): Sh
           }),
         ),
       );
-      const report: IngestReport = {
-        applied: counts.apply,
-        unchanged: counts.unchanged,
-        stale: counts.stale,
-        late: counts.late,
-        subresource: counts.subresource,
-        rejected: rejected.length,
-        unknownCalls,
-        rejections: rejected,
-      };
+      const report: IngestReport = ingestReport(counts, rejected, unknownCalls);
       if (failures.length > 0) {
         throw new IngestIncompleteError(
           report,
