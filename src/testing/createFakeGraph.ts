@@ -72,21 +72,6 @@ import {
 } from './resolveFaults.js';
 import { type LoopbackServer, serveOnLoopback } from './serveOnLoopback.js';
 
-export type {
-  FakeCall,
-  FakeGraph,
-  FakeGraphDeliver,
-  FakeGraphFaults,
-  FakeGraphMethod,
-  FakeGraphOptions,
-  FakeGraphServer,
-  IncomingCallOptions,
-  PlaceCallOptions,
-  RecordedDelivery,
-  RecordedRequest,
-  SetStateOptions,
-} from './fakeGraphTypes.js';
-
 interface MutableCall {
   id: string;
   direction: 'incoming' | 'outgoing';

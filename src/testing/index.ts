@@ -3,6 +3,7 @@
 export type { CallNotificationOptions } from './callNotification.js';
 export { callNotification } from './callNotification.js';
 export { callTestEvents, TEST_CALL_ID, TEST_EVENT_AT } from './callTestEvents.js';
+export { createFakeGraph } from './createFakeGraph.js';
 export type {
   FakeCall,
   FakeGraph,
@@ -16,8 +17,7 @@ export type {
   RecordedDelivery,
   RecordedRequest,
   SetStateOptions,
-} from './createFakeGraph.js';
-export { createFakeGraph } from './createFakeGraph.js';
+} from './fakeGraphTypes.js';
 export type { CallPath, CallPathOptions, CallPathStep } from './getCallPaths.js';
 export {
   allStateChangingTransitions,

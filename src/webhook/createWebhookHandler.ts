@@ -80,16 +80,8 @@ export interface WebhookOptions {
   readonly onError?: ((error: unknown) => void) | undefined;
 }
 
-/** The JSON body of a `202 Accepted`: the counts of the {@link IngestReport}. */
-export interface WebhookAcceptedBody {
-  readonly applied: number;
-  readonly unchanged: number;
-  readonly stale: number;
-  readonly late: number;
-  readonly subresource: number;
-  readonly rejected: number;
-  readonly unknownCalls: number;
-}
+/** The JSON body of a `202 Accepted`: the counts of the {@link IngestReport}, without the rejected items. */
+export type WebhookAcceptedBody = Omit<IngestReport, 'rejections'>;
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const MAX_SHOWN = 80;
