@@ -59,7 +59,23 @@ export interface CallNotification {
   readonly raw: RawNotification;
 }
 
-/** Machine-readable reasons an item (or the whole body) was rejected. */
+/**
+ * Machine-readable reasons an item (or the whole body) was rejected.
+ *
+ * - `invalidBody`: the text is not JSON, or the bytes are not UTF-8 (`index: null`).
+ * - `notAnEnvelope`: the body is not a `{ "value": [ … ] }` envelope (`index: null`).
+ * - `notAnObject`: an item of `value` is not an object.
+ * - `missingChangeType` / `invalidChangeType`: no `changeType`, or not created/updated/deleted.
+ * - `missingResource` / `invalidResource`: no `resourceUrl`/`resource`, or not a call path.
+ * - `invalidCallId`: the path names a call, but its (percent-decoded) id cannot be stored or
+ *   sent back to Graph: `.` or `..`, a lone surrogate, a control character, `/`, `\`, `?`, `#`,
+ *   or longer than 256 characters (see `callIdProblem`).
+ * - `invalidResourceData`: `resourceData` is neither an object, an array nor absent.
+ * - `invalidState`: the call's `state` is present but not text.
+ * - `capacity`: never produced by {@link parseNotifications}. A registry that already holds
+ *   `maxCalls` live calls uses it for a notification about a new call, which it does not apply
+ *   or start tracking.
+ */
 export type RejectionCode =
   | 'invalidBody'
   | 'notAnEnvelope'
@@ -68,8 +84,10 @@ export type RejectionCode =
   | 'invalidChangeType'
   | 'missingResource'
   | 'invalidResource'
+  | 'invalidCallId'
   | 'invalidResourceData'
-  | 'invalidState';
+  | 'invalidState'
+  | 'capacity';
 
 /** An item (or, with `index: null`, the whole body) that could not be read, and why. */
 export interface RejectedNotification {

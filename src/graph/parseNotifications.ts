@@ -53,6 +53,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * - Every item of `value` lands in exactly one list. Items about the call itself
  *   (`resource: 'call'`) carry its `state`; participants, operations and other sub-resources carry
  *   the call id, so they can be routed to the call, but no state.
+ * - A call id is checked after percent-decoding: one that could not be stored or put back in a
+ *   Graph URL (a lone surrogate such as `\ud800`, `..`, a control character, `/`, more than 256
+ *   characters; see `callIdProblem`) rejects its item with code `invalidCallId`, and only it.
  * - JSON `null` counts as absent for `resourceData`, `state` and the other optional fields.
  * - Only own properties are read, so `__proto__` keys or inherited values never parse as fields.
  *
@@ -250,9 +253,8 @@ function readItem(
   const parsedPath = parseResourcePath(resourcePath);
   if (!parsedPath.ok) {
     const field = fieldPath(bare, index, resourceKey);
-    rejected.push(
-      itemRejection(index, 'invalidResource', field, `${field}: ${parsedPath.error.message}`, item),
-    );
+    const code = parsedPath.error.code === 'invalidCallId' ? 'invalidCallId' : 'invalidResource';
+    rejected.push(itemRejection(index, code, field, `${field}: ${parsedPath.error.message}`, item));
     return;
   }
   const path = parsedPath.value;

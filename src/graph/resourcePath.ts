@@ -4,7 +4,9 @@
  * Accepted forms: `/communications/calls/{id}`, the same without the leading slash, the
  * deprecated beta `/app/calls/{id}`, absolute `https://graph.microsoft.com/{v1.0|beta}/…` URLs,
  * and sub-resources below a call: `…/participants[/{id}]`, `…/operations/{opId}`,
- * `…/contentsharingsessions[/{id}]`, or anything else (kind `other`).
+ * `…/contentsharingsessions[/{id}]`, or anything else (kind `other`). The call id is
+ * percent-decoded, then checked with {@link callIdProblem}: an id that could not be stored or
+ * sent back to Graph (a lone surrogate, `..`, a control character, …) is refused here.
  *
  * @example
  * ```ts
@@ -15,6 +17,7 @@
  * ```
  * @module
  */
+import { callIdProblem } from './callId.js';
 
 /** Which part of a call a notification is about. Only `call` carries the call's state. */
 export type CallResourceKind = 'call' | 'participants' | 'operation' | 'other';
@@ -31,20 +34,31 @@ export interface CallResourcePath {
   readonly path: string;
 }
 
-/** Why a path could not be read. */
+/**
+ * Why a path could not be read: `empty`, `notACall` (not `/communications/calls/{id}` or
+ * `/app/calls/{id}`), or `invalidCallId` (the path names a call, but its id is refused by
+ * {@link callIdProblem}).
+ */
 export type ResourcePathError =
   | { readonly code: 'empty'; readonly message: string }
-  | { readonly code: 'notACall'; readonly message: string };
+  | { readonly code: 'notACall'; readonly message: string }
+  | { readonly code: 'invalidCallId'; readonly message: string };
 
 /** The outcome of {@link parseResourcePath}. */
 export type ResourcePathResult =
   | { readonly ok: true; readonly value: CallResourcePath }
   | { readonly ok: false; readonly error: ResourcePathError };
 
+const MAX_SHOWN = 120;
+
 const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\/[^/]+\/(?:v1\.0|beta)\//i;
 
 /**
  * Parses a call resource path. Never throws.
+ *
+ * The call id is decoded before it is checked, so `/communications/calls/%2E%2E` is refused
+ * like `/communications/calls/..`, and `%ED%A0%80` (a lone surrogate's UTF-8, which cannot be
+ * decoded) stays as the literal text `%ED%A0%80`.
  *
  * @example
  * ```ts
@@ -73,6 +87,8 @@ export function parseResourcePath(path: string): ResourcePathResult {
   const rawId = next();
   const callId = rawId === undefined ? '' : safeDecode(rawId);
   if (callId === '') return notACall(path);
+  const problem = callIdProblem(callId);
+  if (problem !== undefined) return invalidCallId(path, problem);
   const kind = next()?.toLowerCase();
   const rawSub = next();
   const subresourceId = rawSub === undefined ? undefined : safeDecode(rawSub);
@@ -108,7 +124,21 @@ function notACall(raw: string): ResourcePathResult {
     ok: false,
     error: {
       code: 'notACall',
-      message: `"${path.length > 120 ? `${path.slice(0, 120)}…` : path}" is not a call resource: expected /communications/calls/{id} or /app/calls/{id}`,
+      message: `"${path.length > MAX_SHOWN ? `${path.slice(0, MAX_SHOWN)}…` : path}" is not a call resource: expected /communications/calls/{id} or /app/calls/{id}`,
+    },
+  };
+}
+
+function invalidCallId(raw: string, problem: string): ResourcePathResult {
+  const path = raw.trim();
+  // JSON quoting escapes the control characters and lone surrogates that got the id refused,
+  // so the message itself is safe to log.
+  const shown = JSON.stringify(path.length > MAX_SHOWN ? `${path.slice(0, MAX_SHOWN)}…` : path);
+  return {
+    ok: false,
+    error: {
+      code: 'invalidCallId',
+      message: `${shown} names a call id that cannot be used: ${problem}`,
     },
   };
 }

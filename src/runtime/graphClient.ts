@@ -3,9 +3,11 @@
  * (`DELETE`, `GET` and `POST …/keepAlive` on `/communications/calls/{id}`), over `fetch`.
  *
  * Every outcome is a value: HTTP failures keep their status, Graph's error body and
- * `Retry-After`; a network error, a timeout or a token that could not be had are `status: 0`.
- * The client never throws once created, so the runtime can feed each result straight back into
- * the machine as an event.
+ * `Retry-After`; a network error, a timeout, a token that could not be had or a call id that
+ * cannot be sent are `status: 0`. Each request has one hard deadline (`timeoutMs`) covering the
+ * token, the response and its body, which holds even when `getToken` or `fetch` never settle.
+ * The client never throws or rejects once created, so the runtime can feed each result straight
+ * back into the machine as an event.
  *
  * @example
  * ```ts
@@ -21,8 +23,10 @@
  * ```
  * @module
  */
+import { callIdProblem } from '../graph/callId.js';
 import { normalizeCallState } from '../graph/callState.js';
 import type { GraphError } from '../machine/types.js';
+import { systemClock, type TimerHandle } from './clock.js';
 import { parseRetryAfter } from './retryAfter.js';
 import type { GetCallResult, GraphClient, GraphResult } from './types.js';
 
@@ -34,9 +38,10 @@ export interface GraphClientOptions {
   /**
    * An access token for Graph (application permission `Calls.*`). Called before every request;
    * the client never caches or stores the token, so expiry and rotation stay with the provider
-   * (MSAL and `@azure/identity` cache for you). Not bounded by `timeoutMs`: give the provider
-   * its own timeout. A rejection becomes `status: 0`, code `TokenUnavailable`, and no request
-   * is sent.
+   * (MSAL and `@azure/identity` cache for you). Bounded by `timeoutMs`, which counts from this
+   * call: a token that has not arrived by then gives `status: 0`, code `Timeout`, and no request
+   * is sent, even if the token arrives later. A rejection, or something that is not a token,
+   * becomes `status: 0`, code `TokenUnavailable`, and no request is sent.
    */
   getToken(): Promise<string>;
   /**
@@ -52,13 +57,21 @@ export interface GraphClientOptions {
    * not end in `/v1.0`).
    */
   readonly callsPath?: 'communications' | 'app';
-  /** Per request, from sending to the last byte of the body. Default 10 000. */
+  /**
+   * One deadline per request, from asking for the token to the last byte of the body. Past it
+   * the result is `status: 0`, code `Timeout`, whether or not `getToken`, `fetch` or the body
+   * ever settle; the request's abort signal fires at the same moment. Default 10 000.
+   */
   readonly timeoutMs?: number;
   /** Sent as `User-Agent`. Microsoft asks callers to identify themselves for support cases. */
   readonly userAgent?: string;
   /** Extra headers on every request. `Authorization` and `client-request-id` are the client's own. */
   readonly headers?: Readonly<Record<string, string>>;
-  /** Default `globalThis.fetch`, looked up on each request. */
+  /**
+   * Default `globalThis.fetch`, looked up on each request. It should honour `init.signal`, so
+   * that a request past its deadline stops using a socket; one that does not is still cut off
+   * at `timeoutMs`, but keeps whatever it holds until it settles.
+   */
   readonly fetch?: GraphFetch;
   /** The clock an HTTP-date `Retry-After` is measured against. Default `Date.now`. */
   readonly now?: () => number;
@@ -78,6 +91,21 @@ type Exchange =
 type BodyRead =
   | { readonly ok: true; readonly text: string }
   | { readonly ok: false; readonly error: GraphError };
+
+/** How far a request got, so a deadline can say what it was waiting for. */
+type Stage =
+  | { readonly step: 'token' }
+  | { readonly step: 'response'; readonly waiting: string; readonly clientRequestId: string }
+  | {
+      readonly step: 'body';
+      readonly waiting: string;
+      readonly clientRequestId: string;
+      readonly response: Response;
+    };
+
+interface Progress {
+  stage: Stage;
+}
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const MESSAGE_LIMIT = 200;
@@ -120,9 +148,45 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
   const now = options.now ?? Date.now;
 
   async function exchange(method: string, callId: string, suffix = ''): Promise<Exchange> {
-    const invalid = checkCallId(callId);
-    if (invalid !== undefined) return failed({ code: 'InvalidCallId', message: invalid });
+    // Checked before anything else: encodeURIComponent throws URIError on a lone surrogate,
+    // and `..` would address another resource.
+    const problem = callIdProblem(callId);
+    if (problem !== undefined) {
+      return failed({
+        code: 'InvalidCallId',
+        message: `Invalid call id: ${problem}. No request was sent.`,
+      });
+    }
+    const controller = new AbortController();
+    const progress: Progress = { stage: { step: 'token' } };
+    let timer: TimerHandle | undefined;
+    // The signal alone is not a deadline: a fetch may ignore it, and nothing can abort a
+    // getToken() that never settles. Racing a timer bounds the request whatever they do.
+    const deadline = new Promise<Exchange>((resolve) => {
+      timer = systemClock.setTimeout(() => {
+        resolve(expired(progress.stage, timeoutMs));
+        controller.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError'));
+      }, timeoutMs);
+    });
+    // send() is async, so even a synchronous throw in it arrives here as a rejection; catching
+    // it keeps a failure that lands after the deadline from becoming an unhandled rejection.
+    const sending = send(method, callId, suffix, controller.signal, progress).catch(
+      (reason: unknown) => failed(clientError(method, reason)),
+    );
+    try {
+      return await Promise.race([sending, deadline]);
+    } finally {
+      systemClock.clearTimeout(timer);
+    }
+  }
 
+  async function send(
+    method: string,
+    callId: string,
+    suffix: string,
+    signal: AbortSignal,
+    progress: Progress,
+  ): Promise<Exchange> {
     let token: unknown;
     try {
       token = await options.getToken();
@@ -132,6 +196,8 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
         message: `getToken() failed: ${describeError(reason)}. No request was sent.`,
       });
     }
+    // Past the deadline the caller already has its answer; a late token must not send anything.
+    if (signal.aborted) return expired(progress.stage, timeoutMs);
     if (typeof token !== 'string' || token === '') {
       return failed({
         code: 'TokenUnavailable',
@@ -143,12 +209,19 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     const describe = `${method} ${url}`;
     const clientRequestId = globalThis.crypto.randomUUID();
     const headers = new Headers(fixedHeaders);
-    headers.set('authorization', `Bearer ${token}`);
+    try {
+      headers.set('authorization', `Bearer ${token}`);
+    } catch {
+      // Never echo the token: it is a credential, and this message ends up in logs.
+      return failed({
+        code: 'TokenUnavailable',
+        message:
+          'getToken() resolved to text that cannot be sent in an Authorization header (a line break or other forbidden character). No request was sent.',
+      });
+    }
     headers.set('client-request-id', clientRequestId);
-    // One signal bounds the whole exchange, body included: undici aborts the body stream too,
-    // and destroys the socket, so a server that stops mid-answer cannot hold it.
-    const signal = AbortSignal.timeout(timeoutMs);
 
+    progress.stage = { step: 'response', waiting: `${describe} got no response`, clientRequestId };
     let response: Response;
     try {
       // No body on the keepAlive POST: fetch then sends `Content-Length: 0` and no content type.
@@ -158,6 +231,13 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
         transportError(reason, signal, timeoutMs, `${describe} got no response`, clientRequestId),
       );
     }
+    if (signal.aborted) {
+      // A fetch that ignored the signal answered too late; release its body rather than read it.
+      response.body?.cancel().catch(() => undefined);
+      return expired(progress.stage, timeoutMs);
+    }
+    const waiting = `${describe} answered ${response.status} but its body did not arrive`;
+    progress.stage = { step: 'body', waiting, clientRequestId, response };
     let body: BodyRead;
     try {
       // Read to the end even when unused: a drained body lets the connection be reused.
@@ -165,13 +245,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     } catch (reason) {
       body = {
         ok: false,
-        error: transportError(
-          reason,
-          signal,
-          timeoutMs,
-          `${describe} answered ${response.status} but its body did not arrive`,
-          clientRequestId,
-        ),
+        error: transportError(reason, signal, timeoutMs, waiting, clientRequestId),
       };
     }
     return { kind: 'answered', response, body, clientRequestId };
@@ -185,19 +259,71 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     return httpFailure(sent, now());
   }
 
+  function readCall(sent: Exchange): GetCallResult {
+    if (sent.kind === 'failed' || !sent.response.ok) return answer(sent);
+    // Unlike DELETE, a GET is only worth its body: without it the state is unknown, which is a
+    // failure to verify, not a success.
+    if (!sent.body.ok) return { ok: false, status: 0, error: sent.body.error };
+    const state = stateOf(sent.body.text);
+    const status = sent.response.status;
+    return state === undefined ? { ok: true, status } : { ok: true, status, state };
+  }
+
+  // The last net under "never throws": reading the answer runs caller code too (`now`).
+  async function settle<R extends GraphResult>(
+    method: string,
+    callId: string,
+    suffix: string,
+    read: (sent: Exchange) => R,
+  ): Promise<R | Failure> {
+    try {
+      return read(await exchange(method, callId, suffix));
+    } catch (reason) {
+      return { ok: false, status: 0, error: clientError(method, reason) };
+    }
+  }
+
   return {
-    deleteCall: async (callId) => answer(await exchange('DELETE', callId)),
-    keepAlive: async (callId) => answer(await exchange('POST', callId, '/keepAlive')),
-    getCall: async (callId): Promise<GetCallResult> => {
-      const sent = await exchange('GET', callId);
-      if (sent.kind === 'failed' || !sent.response.ok) return answer(sent);
-      // Unlike DELETE, a GET is only worth its body: without it the state is unknown, which is a
-      // failure to verify, not a success.
-      if (!sent.body.ok) return { ok: false, status: 0, error: sent.body.error };
-      const state = stateOf(sent.body.text);
-      const status = sent.response.status;
-      return state === undefined ? { ok: true, status } : { ok: true, status, state };
-    },
+    deleteCall: (callId) => settle('DELETE', callId, '', answer),
+    keepAlive: (callId) => settle('POST', callId, '/keepAlive', answer),
+    getCall: (callId) => settle('GET', callId, '', readCall),
+  };
+}
+
+/** What a deadline answers, given how far the request had got. */
+function expired(stage: Stage, timeoutMs: number): Exchange {
+  switch (stage.step) {
+    case 'token':
+      return failed({
+        code: 'Timeout',
+        message: `getToken() did not settle within the ${timeoutMs} ms timeout (timeoutMs). No request was sent.`,
+      });
+    case 'response':
+      return failed(timedOut(stage.waiting, timeoutMs, stage.clientRequestId));
+    case 'body':
+      // The status and headers did arrive: the caller decides what a missing body means, as it
+      // does when the body breaks off (a 204 to DELETE is still taken).
+      return {
+        kind: 'answered',
+        response: stage.response,
+        body: { ok: false, error: timedOut(stage.waiting, timeoutMs, stage.clientRequestId) },
+        clientRequestId: stage.clientRequestId,
+      };
+  }
+}
+
+function timedOut(what: string, timeoutMs: number, clientRequestId: string): GraphError {
+  return {
+    code: 'Timeout',
+    message: `${what} within the ${timeoutMs} ms timeout (timeoutMs).`,
+    clientRequestId,
+  };
+}
+
+function clientError(method: string, reason: unknown): GraphError {
+  return {
+    code: 'ClientError',
+    message: `${method} failed inside the Graph client: ${describeError(reason)}. The request may not have been sent.`,
   };
 }
 
@@ -261,18 +387,6 @@ function resolveHeaders(options: GraphClientOptions): Headers {
   return headers;
 }
 
-function checkCallId(callId: unknown): string | undefined {
-  if (typeof callId !== 'string' || callId === '') {
-    return `The call id must be a non-empty string, got ${JSON.stringify(callId)}; no request was sent.`;
-  }
-  // URL parsing resolves `.`/`..` segments even when percent-encoded, so `calls/..` would
-  // address the parent collection instead of a call.
-  if (callId === '.' || callId === '..') {
-    return `The call id ${JSON.stringify(callId)} would address another resource; no request was sent.`;
-  }
-  return undefined;
-}
-
 function transportError(
   reason: unknown,
   signal: AbortSignal,
@@ -282,11 +396,7 @@ function transportError(
 ): GraphError {
   // An injected fetch may reject with its own TimeoutError without using the signal.
   if (signal.aborted || nameOf(reason) === 'TimeoutError') {
-    return {
-      code: 'Timeout',
-      message: `${what} within the ${timeoutMs} ms timeout (timeoutMs).`,
-      clientRequestId,
-    };
+    return timedOut(what, timeoutMs, clientRequestId);
   }
   return { code: 'NetworkError', message: `${what}: ${describeError(reason)}.`, clientRequestId };
 }
@@ -380,9 +490,15 @@ function nameOf(value: unknown): string | undefined {
 // undici reports every transport failure as `TypeError: fetch failed` and puts what happened
 // (ECONNREFUSED, ENOTFOUND, a TLS error) in `cause`; without it the message says nothing.
 function describeError(reason: unknown): string {
-  if (!(reason instanceof Error)) return String(reason);
-  const cause: unknown = reason.cause;
-  return cause instanceof Error && cause.message !== ''
-    ? `${reason.message} (${cause.message})`
-    : reason.message;
+  // What an injected fetch or getToken throws is arbitrary (an object without a prototype, a
+  // throwing getter); describing it must not become a second failure.
+  try {
+    if (!(reason instanceof Error)) return String(reason);
+    const cause: unknown = reason.cause;
+    return cause instanceof Error && cause.message !== ''
+      ? `${reason.message} (${cause.message})`
+      : reason.message;
+  } catch {
+    return 'an error that cannot be described';
+  }
 }

@@ -8,6 +8,7 @@ import { parseNotifications } from '../../src/graph/parseNotifications.js';
 
 const CALL = '57dab8b1-894c-409a-b240-bd8beae78896';
 const OTHER_CALL = '341a0500-d4bf-4224-8b19-1581168d328b';
+const GUID_LIKE = '421f0c00-4a3f-4e33-bf9a-4a07e5bbd2ae';
 
 type Item = Record<string, unknown>;
 
@@ -665,6 +666,116 @@ describe('item rejections', () => {
     expect(r.message).toBe(
       `value[0].changeType is "${'x'.repeat(80)}…": expected created, updated or deleted`,
     );
+  });
+});
+
+describe('call ids that cannot be stored or sent back to Graph', () => {
+  function refusedAt(body: unknown, index = 0): RejectedNotification {
+    const r = rejection(parseNotifications(body));
+    expect(r).toMatchObject({ index, code: 'invalidCallId' });
+    return r;
+  }
+
+  it('rejects a call id with a lone surrogate instead of storing it (URIError crash)', () => {
+    // Sent as a JSON escape, so the text and the bytes are valid: only the decoded id is not.
+    const text =
+      '{"value":[{"changeType":"updated","resourceUrl":"/communications/calls/\\ud800"}]}';
+    for (const body of [text, new TextEncoder().encode(text), JSON.parse(text)]) {
+      const r = refusedAt(body);
+      expect(r.field).toBe('value[0].resourceUrl');
+      expect(r.message).toMatch(
+        /^value\[0\]\.resourceUrl: .* unpaired surrogate U\+D800 at index 0$/,
+      );
+    }
+  });
+
+  it.each([
+    ['\ud800', 'unpaired surrogate U+D800'],
+    ['\udbff', 'unpaired surrogate U+DBFF'],
+    ['abc\udbff', 'U+DBFF at index 3'],
+    ['.', 'relative path segment'],
+    ['..', 'relative path segment'],
+    ['%2E%2E', 'relative path segment'],
+    ['%2e', 'relative path segment'],
+    ['a%00b', 'control character U+0000'],
+    ['a\u0007b', 'control character U+0007'],
+    ['a%C2%85', 'control character U+0085'],
+    ['a%2Fb', '"/" at index 1'],
+    ['a%5Cb', '"\\" at index 1'],
+    ['a\\b', '"\\" at index 1'],
+    ['a%3Fb', '"?" at index 1'],
+    ['a%23b', '"#" at index 1'],
+  ])('rejects the call id %j, saying what is wrong (%s)', (id, why) => {
+    const r = refusedAt(envelope(callItem({ resourceUrl: `/communications/calls/${id}` })));
+    expect(r.field).toBe('value[0].resourceUrl');
+    expect(r.message).toContain(why);
+  });
+
+  it('names the legacy resource field when that is where the id was', () => {
+    const item = callItem({ resource: '/app/calls/\ud800' });
+    delete item.resourceUrl;
+    expect(refusedAt(envelope(item)).field).toBe('value[0].resource');
+  });
+
+  it('rejects an over-long id, and keeps the message short', () => {
+    const r = refusedAt(
+      envelope(callItem({ resourceUrl: `/communications/calls/${'a'.repeat(257)}` })),
+    );
+    expect(r.message).toContain('257 UTF-16 code units long, more than the 256 accepted');
+    expect(r.message.length).toBeLessThan(400);
+  });
+
+  it('rejects a bad id below a sub-resource too, since the call id is what gets routed', () => {
+    const r = refusedAt(
+      envelope({ changeType: 'updated', resourceUrl: '/communications/calls/\ud800/participants' }),
+    );
+    expect(r.field).toBe('value[0].resourceUrl');
+  });
+
+  it('accepts the longest id allowed, and the literal text of an escape it cannot decode', () => {
+    const longest = 'a'.repeat(256);
+    expect(
+      only(
+        parseNotifications(envelope(callItem({ resourceUrl: `/communications/calls/${longest}` }))),
+      ).callId,
+    ).toBe(longest);
+    expect(
+      only(
+        parseNotifications(envelope(callItem({ resourceUrl: '/communications/calls/a%ED%A0%80' }))),
+      ).callId,
+    ).toBe('a%ED%A0%80');
+  });
+
+  it('keeps the valid items of a mixed envelope when one id is refused, and never throws', () => {
+    const items = [
+      callItem({ resourceUrl: '/communications/calls/\ud800' }),
+      callItem({ changeType: 'created' }, { state: 'incoming' }),
+      callItem({ resourceUrl: '/communications/calls/%2E%2E' }),
+      callItem({ resourceUrl: `/communications/calls/${OTHER_CALL}` }, { state: 'terminated' }),
+      callItem({ resourceUrl: 'String' }),
+    ];
+    const { notifications, rejected } = parseNotifications(envelope(...items));
+    expect(notifications.map((n) => [n.index, n.callId, n.state])).toEqual([
+      [1, CALL, 'incoming'],
+      [3, OTHER_CALL, 'terminated'],
+    ]);
+    expect(rejected.map((r) => [r.index, r.code, r.field])).toEqual([
+      [0, 'invalidCallId', 'value[0].resourceUrl'],
+      [2, 'invalidCallId', 'value[2].resourceUrl'],
+      [4, 'invalidResource', 'value[4].resourceUrl'],
+    ]);
+    for (const r of rejected) expect(r.raw).toBe(items[r.index ?? -1]);
+  });
+
+  it('never passes on a call id that encodeURIComponent would throw on', () => {
+    const ids = ['\ud800', '\udfff', 'a\ud800b', '\udbff\udbff', '%ED%A0%80', GUID_LIKE];
+    const body = envelope(
+      ...ids.map((id) => callItem({ resourceUrl: `/communications/calls/${id}` })),
+    );
+    const { notifications, rejected } = parseNotifications(JSON.stringify(body));
+    expect(notifications.length + rejected.length).toBe(ids.length);
+    for (const n of notifications) expect(() => encodeURIComponent(n.callId)).not.toThrow();
+    expect(notifications.map((n) => n.index)).toEqual([4, 5]);
   });
 });
 

@@ -63,8 +63,12 @@ describe('parseResourcePath: the call itself', () => {
   });
 
   it('decodes percent-encoded ids and keeps malformed escapes verbatim', () => {
-    expect(value(parseResourcePath('/communications/calls/a%2Fb')).callId).toBe('a/b');
+    expect(value(parseResourcePath('/communications/calls/a%20b%C3%A9')).callId).toBe('a bé');
     expect(value(parseResourcePath('/communications/calls/a%E0%A4%A')).callId).toBe('a%E0%A4%A');
+  });
+
+  it('keeps the UTF-8 of a lone surrogate as literal text, since it cannot be decoded', () => {
+    expect(value(parseResourcePath('/communications/calls/a%ED%A0%80')).callId).toBe('a%ED%A0%80');
   });
 });
 
@@ -140,5 +144,39 @@ describe('parseResourcePath: rejections', () => {
     const result = parseResourcePath(`/x/${'a'.repeat(10_000)}`);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error.message.length).toBeLessThan(250);
+  });
+});
+
+describe('parseResourcePath: call ids that cannot be used', () => {
+  function refused(path: string): string {
+    const result = parseResourcePath(path);
+    if (result.ok) throw new Error(`expected ${JSON.stringify(path)} to be refused`);
+    expect(result.error.code).toBe('invalidCallId');
+    return result.error.message;
+  }
+
+  it('refuses a lone surrogate instead of handing it on to encodeURIComponent (URIError crash)', () => {
+    const message = refused('/communications/calls/\ud800');
+    expect(message).toContain('unpaired surrogate U+D800');
+    // The path is quoted as JSON, so the surrogate itself never reaches a log line.
+    expect(message).toContain('"/communications/calls/\\ud800"');
+    expect(message).not.toMatch(/[\ud800-\udfff]/u);
+  });
+
+  it('refuses ids that only become bad once decoded: %2E%2E, %2F, %00', () => {
+    expect(refused('/communications/calls/%2E%2E')).toContain('relative path segment');
+    expect(refused('/communications/calls/a%2Fb')).toContain('"/" at index 1');
+    expect(refused('/communications/calls/a%00')).toContain('control character U+0000');
+  });
+
+  it('refuses a dot segment below a sub-resource path too, since the id is what is routed', () => {
+    expect(refused('/communications/calls/../participants')).toContain('".."');
+    expect(refused('/app/calls/./operations/op1')).toContain('"."');
+  });
+
+  it('refuses an over-long id, keeping the message short', () => {
+    const message = refused(`/communications/calls/${'a'.repeat(10_000)}`);
+    expect(message).toContain('10000 UTF-16 code units');
+    expect(message.length).toBeLessThan(300);
   });
 });

@@ -7,7 +7,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   createGraphClient,
   type GraphClientOptions,
@@ -417,13 +417,13 @@ describe('paths', () => {
   });
 
   it('encodes the call id as one path segment', async () => {
-    await client().deleteCall('a/b c?d#e%f');
-    expect(only().url).toBe('/v1.0/communications/calls/a%2Fb%20c%3Fd%23e%25f');
+    await client().deleteCall('a b%f+é&=');
+    expect(only().url).toBe('/v1.0/communications/calls/a%20b%25f%2B%C3%A9%26%3D');
   });
 
-  it('refuses call ids that would address another resource, without sending', async () => {
+  it('refuses call ids that would address another resource or another URL, without sending', async () => {
     const graph = client();
-    for (const id of ['', '.', '..']) {
+    for (const id of ['', '.', '..', 'a/b', 'a\\b', 'a?b', 'a#b', 'a\u0000', 'x'.repeat(257)]) {
       expect(await graph.deleteCall(id)).toMatchObject({
         ok: false,
         status: 0,
@@ -545,5 +545,287 @@ describe('transport failures', () => {
       status: 0,
       error: { code: 'Timeout' },
     });
+  });
+});
+
+describe('one deadline for the whole request (getToken, fetch and body)', () => {
+  const TIMEOUT_MS = 1_000;
+  const never = <T>() => new Promise<T>(() => {});
+
+  // A fetch that takes the signal and does nothing with it: the attack the deadline is for.
+  function deafFetch(answer: () => Promise<Response> = never): {
+    fetch: GraphFetch;
+    calls: RequestInit[];
+  } {
+    const calls: RequestInit[] = [];
+    return {
+      calls,
+      fetch: (_url, init) => {
+        calls.push(init);
+        return answer();
+      },
+    };
+  }
+
+  // A body whose next chunk never comes and which no abort can end.
+  function endlessBody(status: number): Response {
+    return new Response(new ReadableStream({ pull: () => never<void>() }), { status });
+  }
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Starts a request and records when it settles, in fake time. */
+  function track<T>(promise: Promise<T>): { readonly settled: () => T | undefined } {
+    let result: T | undefined;
+    void promise.then((value) => {
+      result = value;
+    });
+    return { settled: () => result };
+  }
+
+  it('answers status 0 Timeout at timeoutMs when fetch ignores its abort signal and never settles', async () => {
+    const fake = deafFetch();
+    const graph = client({ fetch: fake.fetch, timeoutMs: TIMEOUT_MS });
+    const request = track(graph.deleteCall('abc'));
+
+    await vi.advanceTimersByTimeAsync(TIMEOUT_MS - 1);
+    expect(request.settled()).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+
+    expect(request.settled()).toMatchObject({
+      ok: false,
+      status: 0,
+      error: {
+        code: 'Timeout',
+        message: expect.stringContaining('got no response within the 1000 ms timeout'),
+        clientRequestId: expect.stringMatching(UUID),
+      },
+    });
+    // The signal still fires, for fetches that do listen.
+    expect(fake.calls[0]?.signal?.aborted).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('answers status 0 Timeout when getToken never settles, and sends nothing', async () => {
+    const fake = deafFetch();
+    const graph = client({ getToken: never, fetch: fake.fetch, timeoutMs: TIMEOUT_MS });
+    const request = track(graph.keepAlive('abc'));
+
+    await vi.advanceTimersByTimeAsync(TIMEOUT_MS);
+
+    expect(request.settled()).toEqual({
+      ok: false,
+      status: 0,
+      error: {
+        code: 'Timeout',
+        message:
+          'getToken() did not settle within the 1000 ms timeout (timeoutMs). No request was sent.',
+      },
+    });
+    expect(fake.calls).toHaveLength(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('sends nothing when the token arrives after the deadline', async () => {
+    const fake = deafFetch();
+    let giveToken: (token: string) => void = () => {};
+    const getToken = () =>
+      new Promise<string>((resolve) => {
+        giveToken = resolve;
+      });
+    const request = track(
+      client({ getToken, fetch: fake.fetch, timeoutMs: TIMEOUT_MS }).getCall('abc'),
+    );
+
+    await vi.advanceTimersByTimeAsync(TIMEOUT_MS);
+    giveToken('late-token');
+    await vi.advanceTimersByTimeAsync(TIMEOUT_MS);
+
+    expect(request.settled()).toMatchObject({ ok: false, status: 0, error: { code: 'Timeout' } });
+    expect(fake.calls).toHaveLength(0);
+  });
+
+  it('counts the time spent on the token against the same deadline as the fetch', async () => {
+    const fake = deafFetch();
+    const getToken = () =>
+      new Promise<string>((resolve) => {
+        setTimeout(() => resolve('slow-token'), 600);
+      });
+    const request = track(
+      client({ getToken, fetch: fake.fetch, timeoutMs: TIMEOUT_MS }).deleteCall('abc'),
+    );
+
+    await vi.advanceTimersByTimeAsync(600);
+    expect(fake.calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(400);
+
+    expect(request.settled()).toMatchObject({ ok: false, status: 0, error: { code: 'Timeout' } });
+  });
+
+  it('times out a GET whose body never ends even when the stream ignores the abort', async () => {
+    const fake = deafFetch(async () => endlessBody(200));
+    const request = track(client({ fetch: fake.fetch, timeoutMs: TIMEOUT_MS }).getCall('abc'));
+
+    await vi.advanceTimersByTimeAsync(TIMEOUT_MS);
+
+    expect(request.settled()).toMatchObject({
+      ok: false,
+      status: 0,
+      error: {
+        code: 'Timeout',
+        message: expect.stringContaining(
+          'answered 200 but its body did not arrive within the 1000 ms timeout',
+        ),
+      },
+    });
+  });
+
+  it('still reads a 200 to DELETE as taken when its body never ends: Graph took the request', async () => {
+    const fake = deafFetch(async () => endlessBody(200));
+    const request = track(client({ fetch: fake.fetch, timeoutMs: TIMEOUT_MS }).deleteCall('abc'));
+
+    await vi.advanceTimersByTimeAsync(TIMEOUT_MS);
+
+    expect(request.settled()).toEqual({ ok: true, status: 200 });
+  });
+
+  it('keeps status and Retry-After of an error whose body never ends', async () => {
+    const fake = deafFetch(async () => {
+      const response = endlessBody(429);
+      response.headers.set('retry-after', '3');
+      return response;
+    });
+    const request = track(client({ fetch: fake.fetch, timeoutMs: TIMEOUT_MS }).keepAlive('abc'));
+
+    await vi.advanceTimersByTimeAsync(TIMEOUT_MS);
+
+    expect(request.settled()).toMatchObject({
+      ok: false,
+      status: 429,
+      retryAfterMs: 3_000,
+      error: { code: 'HttpError429', message: expect.stringContaining('body did not arrive') },
+    });
+  });
+
+  it('clears its deadline timer as soon as the request finishes, whatever the outcome', async () => {
+    const answers = [
+      async () => new Response(null, { status: 204 }),
+      async () => new Response('{"error":{"code":"Forbidden"}}', { status: 403 }),
+      () => Promise.reject(new TypeError('fetch failed')),
+    ];
+    for (const answer of answers) {
+      await client({ fetch: deafFetch(answer).fetch, timeoutMs: TIMEOUT_MS }).deleteCall('abc');
+      expect(vi.getTimerCount()).toBe(0);
+    }
+    await client({ getToken: () => Promise.reject(new Error('no')) }).deleteCall('abc');
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('the deadline timer', () => {
+  it('does not keep the process alive on its own (unref)', async () => {
+    const spy = vi.spyOn(globalThis, 'setTimeout');
+    try {
+      const result = await client({
+        getToken: () => new Promise<string>(() => {}),
+        timeoutMs: 20,
+      }).deleteCall('abc');
+      expect(result).toMatchObject({ ok: false, status: 0, error: { code: 'Timeout' } });
+      const deadlines = spy.mock.calls.flatMap(([, ms], i) =>
+        ms === 20 ? [spy.mock.results[i]?.value as ReturnType<typeof setTimeout>] : [],
+      );
+      expect(deadlines).toHaveLength(1);
+      expect(deadlines[0]?.hasRef()).toBe(false);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
+
+describe('never throws', () => {
+  it('refuses a lone-surrogate call id as InvalidCallId without calling fetch (URIError crash)', async () => {
+    expect(() => encodeURIComponent('\ud800')).toThrow(URIError);
+    const fetch = vi.fn<GraphFetch>();
+    const getToken = vi.fn(async () => 't');
+    const graph = client({ fetch, getToken });
+
+    for (const id of ['\ud800', 'abc\udbff', '\udc00']) {
+      expect(await graph.getCall(id)).toMatchObject({
+        ok: false,
+        status: 0,
+        error: {
+          code: 'InvalidCallId',
+          message: expect.stringMatching(
+            /^Invalid call id: the call id is not well-formed UTF-16: .*\. No request was sent\.$/,
+          ),
+        },
+      });
+    }
+    expect(fetch).not.toHaveBeenCalled();
+    expect(getToken).not.toHaveBeenCalled();
+  });
+
+  it('answers status 0 when fetch throws synchronously, for every method', async () => {
+    const graph = client({
+      fetch: () => {
+        throw new RangeError('synchronous boom');
+      },
+    });
+    for (const result of [
+      await graph.deleteCall('abc'),
+      await graph.getCall('abc'),
+      await graph.keepAlive('abc'),
+    ]) {
+      expect(result).toMatchObject({
+        ok: false,
+        status: 0,
+        error: { code: 'NetworkError', message: expect.stringContaining('synchronous boom') },
+      });
+    }
+  });
+
+  it('answers status 0 ClientError when fetch resolves to something that is not a Response', async () => {
+    const graph = client({ fetch: async () => undefined as unknown as Response });
+    const result = await graph.deleteCall('abc');
+    expect(result).toMatchObject({ ok: false, status: 0, error: { code: 'ClientError' } });
+  });
+
+  it('answers status 0 ClientError when the injected clock throws while reading Retry-After', async () => {
+    const graph = client({
+      fetch: async () => new Response(null, { status: 503, headers: { 'retry-after': '1' } }),
+      now: () => {
+        throw new Error('clock broke');
+      },
+    });
+    expect(await graph.deleteCall('abc')).toMatchObject({
+      ok: false,
+      status: 0,
+      error: { code: 'ClientError', message: expect.stringContaining('clock broke') },
+    });
+  });
+
+  it('describes a thrown value that cannot be turned into text without throwing again', async () => {
+    const graph = client({ fetch: () => Promise.reject(Object.create(null)) });
+    expect(await graph.deleteCall('abc')).toMatchObject({
+      ok: false,
+      status: 0,
+      error: { code: 'NetworkError', message: expect.stringContaining('cannot be described') },
+    });
+  });
+
+  it('refuses a token that cannot be a header value, without echoing it', async () => {
+    const fetch = vi.fn<GraphFetch>();
+    const result = await client({ fetch, getToken: async () => 'secret\r\nx-evil: 1' }).deleteCall(
+      'abc',
+    );
+    expect(result).toMatchObject({ ok: false, status: 0, error: { code: 'TokenUnavailable' } });
+    expect(JSON.stringify(result)).not.toContain('secret');
+    expect(fetch).not.toHaveBeenCalled();
   });
 });
