@@ -5,6 +5,8 @@ export default defineConfig({
     index: 'src/index.ts',
     'testing/index': 'src/testing/index.ts',
     'redis/index': 'src/redis/index.ts',
+    'webhook/index': 'src/webhook/index.ts',
+    'diagram/index': 'src/diagram/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -7,7 +7,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { callMachine, renderLifecycleDoc, toDot } from '../dist/index.js';
+import { renderLifecycleDoc, toDot } from '../dist/diagram/index.js';
+import { callMachine } from '../dist/index.js';
 
 const docs = (name) => fileURLToPath(new URL(`../docs/${name}`, import.meta.url));
 

@@ -3,20 +3,22 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  type AuthResult,
   type CallRegistry,
   type CallStore,
   type CallView,
   createCallRegistry,
-  createGraphTokenValidator,
-  createWebhookHandler,
   type GraphClient,
   type GraphClientOptions,
   HangUpFailedError,
-  toNodeListener,
   UnknownCallError,
   WaitTimeoutError,
 } from 'graph-call-machine';
+import {
+  type AuthResult,
+  createGraphTokenValidator,
+  createWebhookHandler,
+  toNodeListener,
+} from 'graph-call-machine/webhook';
 
 export interface BotOptions {
   /** The bot's Microsoft app id: every notification must carry a token issued for it. */

@@ -1,12 +1,8 @@
 // webhookRoute.ts: the webhook in a framework that hands routes node's (req, res), as Express,
 // Fastify's raw routes and Koa do. Express itself is not needed here: only its shape.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  type AuthResult,
-  type CallRegistry,
-  createWebhookHandler,
-  toNodeListener,
-} from 'graph-call-machine';
+import type { CallRegistry } from 'graph-call-machine';
+import { type AuthResult, createWebhookHandler, toNodeListener } from 'graph-call-machine/webhook';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 

@@ -29,7 +29,8 @@ const STATES = '<!-- generated:states -->';
  * @example
  * ```ts
  * import { readFileSync, writeFileSync } from 'node:fs';
- * import { callMachine, renderLifecycleDoc } from 'graph-call-machine';
+ * import { callMachine } from 'graph-call-machine';
+ * import { renderLifecycleDoc } from 'graph-call-machine/diagram';
  *
  * const template = readFileSync('docs/lifecycle.template.md', 'utf8');
  * writeFileSync('docs/lifecycle.md', renderLifecycleDoc(callMachine, template));

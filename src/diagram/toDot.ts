@@ -36,7 +36,8 @@ export interface DotOptions {
  * @example
  * ```ts
  * import { writeFileSync } from 'node:fs';
- * import { callMachine, toDot } from 'graph-call-machine';
+ * import { callMachine } from 'graph-call-machine';
+ * import { toDot } from 'graph-call-machine/diagram';
  *
  * writeFileSync('lifecycle.dot', toDot(callMachine));
  * // then: dot -Tsvg lifecycle.dot -o lifecycle.svg

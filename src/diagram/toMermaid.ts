@@ -45,7 +45,8 @@ const NOTE_WIDTH = 48;
  * @example
  * ```ts
  * import { writeFileSync } from 'node:fs';
- * import { callMachine, toMermaid } from 'graph-call-machine';
+ * import { callMachine } from 'graph-call-machine';
+ * import { toMermaid } from 'graph-call-machine/diagram';
  *
  * const diagram = toMermaid(callMachine);
  * // stateDiagram-v2

@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * import { createGraphTokenValidator, createWebhookHandler } from 'graph-call-machine';
+ * import { createGraphTokenValidator, createWebhookHandler } from 'graph-call-machine/webhook';
  *
  * const authenticate = createGraphTokenValidator({
  *   appId: process.env.BOT_APP_ID!,

@@ -22,7 +22,8 @@
  *
  * @example
  * ```ts
- * import { createCallRegistry, createGraphTokenValidator, createWebhookHandler } from 'graph-call-machine';
+ * import { createCallRegistry } from 'graph-call-machine';
+ * import { createGraphTokenValidator, createWebhookHandler } from 'graph-call-machine/webhook';
  *
  * const registry = createCallRegistry({ graph: { getToken } });
  * const handler = createWebhookHandler(registry, {
@@ -83,6 +84,29 @@ export interface WebhookOptions {
 /** The JSON body of a `202 Accepted`: the counts of the {@link IngestReport}, without the rejected items. */
 export type WebhookAcceptedBody = Omit<IngestReport, 'rejections'>;
 
+/**
+ * What {@link createWebhookHandler} returns: a WHATWG `(Request) => Promise<Response>` handler
+ * that also carries its transport-free core, which {@link toNodeListener} serves straight from
+ * node's request, without building a fetch `Request` or `Response`.
+ *
+ * @example
+ * ```ts
+ * import { createWebhookHandler, toNodeListener, type WebhookHandler } from 'graph-call-machine/webhook';
+ *
+ * const webhook: WebhookHandler = createWebhookHandler(registry, { authenticate });
+ * export const POST = (req: Request) => webhook(req); // Next.js, Hono, Deno.serve, Bun.serve …
+ * createServer(toNodeListener(webhook)).listen(3978); // node:http, Express, Koa …
+ * ```
+ */
+export interface WebhookHandler {
+  (req: Request): Promise<Response>;
+  /**
+   * The handler's logic on a neutral request, for {@link toNodeListener}; not for calling directly.
+   * @internal
+   */
+  readonly [WEBHOOK_CORE]: WebhookCore;
+}
+
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const MAX_SHOWN = 80;
 const JSON_CHARSETS = new Set(['utf-8', 'utf8', 'us-ascii']);
@@ -113,7 +137,7 @@ const JSON_CHARSETS = new Set(['utf-8', 'utf8', 'us-ascii']);
 export function createWebhookHandler(
   registry: Pick<CallRegistry, 'ingest'>,
   options: WebhookOptions = {},
-): (req: Request) => Promise<Response> {
+): WebhookHandler {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!(maxBodyBytes >= 0) || !(Number.isSafeInteger(maxBodyBytes) || maxBodyBytes === Infinity)) {
     throw new TypeError(
@@ -227,7 +251,7 @@ export function createWebhookHandler(
   };
   const handleWebhook = async (req: Request): Promise<Response> =>
     toResponse(await runCore(fetchExchange(req)));
-  // toNodeListener finds this and serves node requests without building fetch objects.
+  // toNodeListener serves node requests through this, without building fetch objects.
   return Object.assign(handleWebhook, { [WEBHOOK_CORE]: runCore });
 }
 

@@ -32,10 +32,13 @@ export interface WebhookAnswer {
   readonly body: string;
 }
 
-/** The transport-free webhook: what the node adapter calls when the handler carries it. */
+/** The transport-free webhook: what the node adapter serves. */
 export type WebhookCore = (exchange: WebhookExchange) => Promise<WebhookAnswer>;
 
-/** Where a handler made by `createWebhookHandler` keeps its core. */
+/**
+ * Where a handler made by `createWebhookHandler` keeps its core. Registered (`Symbol.for`), so
+ * a handler from the package's CommonJS build still works with the ES module's `toNodeListener`.
+ */
 export const WEBHOOK_CORE: unique symbol = Symbol.for('graph-call-machine.webhookCore');
 
 /** A WHATWG Response for an answer. */

@@ -1,10 +1,10 @@
 /**
  * `application/problem+json` answers (RFC 9457) for the webhook: every non-2xx response the
- * handler and the node adapter give goes through {@link problemResponse}.
+ * handler and the node adapter give goes through {@link problemAnswer}.
  * @internal
  * @module
  */
-import { toResponse, type WebhookAnswer } from './exchange.js';
+import type { WebhookAnswer } from './exchange.js';
 
 /** The problems the webhook answers with; the `code` extension member of the body. */
 export type ProblemCode =
@@ -62,14 +62,4 @@ export function problemAnswer(
     },
     body: JSON.stringify(body),
   };
-}
-
-/** {@link problemAnswer} as a WHATWG Response. */
-export function problemResponse(
-  status: number,
-  code: ProblemCode,
-  detail: string,
-  options: ProblemOptions = {},
-): Response {
-  return toResponse(problemAnswer(status, code, detail, options));
 }

@@ -11,6 +11,8 @@ const SOURCES: Readonly<Record<string, string>> = {
   '.': 'src/index.ts',
   './testing': 'src/testing/index.ts',
   './redis': 'src/redis/index.ts',
+  './webhook': 'src/webhook/index.ts',
+  './diagram': 'src/diagram/index.ts',
 };
 
 /** The names a barrel file exports, read from its syntax (the barrels are explicit lists). */

@@ -5,6 +5,7 @@ import { vi } from 'vitest';
 
 vi.mock('graph-call-machine', () => import('../../src/index.js'));
 vi.mock('graph-call-machine/testing', () => import('../../src/testing/index.js'));
+vi.mock('graph-call-machine/webhook', () => import('../../src/webhook/index.js'));
 
 // A computed name, so tsconfig.json's program (which does not map `graph-call-machine` to the
 // sources) does not follow it; samples.test.ts type-checks the file, with that mapping.

@@ -142,6 +142,8 @@ function typecheck(blocks: readonly CodeBlock[]): string[] {
       'graph-call-machine': ['src/index.ts'],
       'graph-call-machine/testing': ['src/testing/index.ts'],
       'graph-call-machine/redis': ['src/redis/index.ts'],
+      'graph-call-machine/webhook': ['src/webhook/index.ts'],
+      'graph-call-machine/diagram': ['src/diagram/index.ts'],
     },
   };
 

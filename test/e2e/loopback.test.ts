@@ -5,13 +5,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CallRegistry, createCallRegistry } from '../../src/index.js';
 import {
-  type CallRegistry,
-  createCallRegistry,
   createGraphTokenValidator,
   createWebhookHandler,
   toNodeListener,
-} from '../../src/index.js';
+} from '../../src/webhook/index.js';
 
 const APP_ID = '0d3f6a52-4e0f-4c35-9a7e-4c1a5f0a7b11';
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
@@ -123,7 +122,7 @@ afterAll(async () => {
 
 describe('end to end over loopback HTTP', () => {
   it('hangs up with one DELETE and reaches terminated with the resultInfo outcome', async () => {
-    registry.track(CALL_ID, { state: 'established' });
+    await registry.track(CALL_ID, { state: 'established' });
     const accepted = await registry.hangUp(CALL_ID);
     expect(accepted.phase).toBe('terminating');
 

@@ -2,7 +2,8 @@
 // throws, never answers 5xx, and says why when it refuses (or counts what it rejected).
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createCallRegistry, createWebhookHandler } from '../../src/index.js';
+import { createCallRegistry } from '../../src/index.js';
+import { createWebhookHandler } from '../../src/webhook/index.js';
 import { ScriptedGraph } from '../support/scriptedGraph.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);

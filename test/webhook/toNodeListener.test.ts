@@ -1,8 +1,20 @@
-import { Agent, createServer, type IncomingMessage, request, type Server } from 'node:http';
+import {
+  Agent,
+  createServer,
+  type IncomingMessage,
+  request,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWebhookHandler } from '../../src/webhook/createWebhookHandler.js';
-import { type FetchHandler, toNodeListener } from '../../src/webhook/toNodeListener.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  type AuthResult,
+  createWebhookHandler,
+  type WebhookHandler,
+} from '../../src/webhook/createWebhookHandler.js';
+import { WEBHOOK_CORE } from '../../src/webhook/exchange.js';
+import { toNodeListener } from '../../src/webhook/toNodeListener.js';
 import {
   CALL_A,
   CALL_B,
@@ -11,13 +23,14 @@ import {
   envelope,
   parsingRegistry,
   problemOf,
+  recordingRegistry,
 } from './support.js';
 
 const MiB = 1024 * 1024;
 const servers: Server[] = [];
 
 async function listen(
-  listener: (req: IncomingMessage, res: import('node:http').ServerResponse) => void,
+  listener: (req: IncomingMessage, res: ServerResponse) => void,
 ): Promise<{ server: Server; base: string }> {
   const server = createServer(listener);
   servers.push(server);
@@ -141,117 +154,189 @@ describe('toNodeListener with the webhook handler', () => {
   });
 });
 
-describe('toNodeListener: the Request and the Response', () => {
-  it('builds the Request: method, URL from Host and path, every header, repeated ones too', async () => {
-    let seen:
-      | { method: string; url: string; multi: string | null; host: string | null }
-      | undefined;
-    const { base } = await listen(
-      toNodeListener(async (req) => {
-        seen = {
-          method: req.method,
-          url: req.url,
-          multi: req.headers.get('x-multi'),
-          host: req.headers.get('host'),
-        };
-        return new Response(null, { status: 204 });
-      }),
-    );
-    const { port } = new URL(base);
-    const status = await new Promise<number>((resolve, reject) => {
+describe('toNodeListener: the node request and the answer', () => {
+  /** A raw node request, for what fetch cannot send (a Host of our own, TRACE, absolute form). */
+  function send(
+    url: string,
+    options: {
+      method?: string;
+      path?: string;
+      headers?: Record<string, string> | string[];
+      body?: string;
+    } = {},
+  ): Promise<{ status: number; headers: IncomingMessage['headers']; body: string }> {
+    return new Promise((resolve, reject) => {
       const req = request(
-        `${base}/api/calls?validationToken=abc`,
+        url,
         {
-          method: 'DELETE',
-          headers: ['Host', `bot.example:${port}`, 'X-Multi', 'one', 'X-Multi', 'two'],
+          method: options.method ?? 'POST',
+          ...(options.path !== undefined && { path: options.path }),
+          ...(options.headers !== undefined && { headers: options.headers }),
         },
         (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            body += chunk;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
         },
       );
       req.on('error', reject);
-      req.end();
+      req.end(options.body);
     });
-    expect(status).toBe(204);
-    expect(seen).toEqual({
-      method: 'DELETE',
+  }
+
+  /** A webhook whose `authenticate` records the fetch Request it was given, and accepts it. */
+  function recordingAuth() {
+    const seen: Request[] = [];
+    const authenticate = async (req: Request): Promise<AuthResult> => {
+      seen.push(req);
+      return { ok: true };
+    };
+    return { seen, authenticate };
+  }
+
+  const json = JSON.stringify(envelope(callItem(CALL_A, 'established')));
+
+  it('builds the Request for authenticate: URL from Host and path, every header, repeated ones too', async () => {
+    const { seen, authenticate } = recordingAuth();
+    const { base } = await listen(
+      toNodeListener(createWebhookHandler(parsingRegistry(), { authenticate })),
+    );
+    const { port } = new URL(base);
+    const answer = await send(`${base}/api/calls?validationToken=abc`, {
+      headers: [
+        'Host',
+        `bot.example:${port}`,
+        'Content-Type',
+        'application/json',
+        'Authorization',
+        'Bearer abc',
+        'X-Multi',
+        'one',
+        'X-Multi',
+        'two',
+      ],
+      body: json,
+    });
+    expect(answer.status).toBe(202);
+    const [req] = seen;
+    expect({
+      method: req?.method,
+      url: req?.url,
+      authorization: req?.headers.get('authorization'),
+      multi: req?.headers.get('x-multi'),
+      host: req?.headers.get('host'),
+    }).toEqual({
+      method: 'POST',
       url: `http://bot.example:${port}/api/calls?validationToken=abc`,
+      authorization: 'Bearer abc',
       multi: 'one, two',
       host: `bot.example:${port}`,
     });
   });
 
-  it('streams the request body to the handler', async () => {
+  it('keeps a Host that is not a plain host[:port] out of the URL, and reads absolute-form targets', async () => {
+    const { seen, authenticate } = recordingAuth();
     const { base } = await listen(
-      toNodeListener(async (req) => new Response(`got ${(await req.arrayBuffer()).byteLength}`)),
+      toNodeListener(createWebhookHandler(parsingRegistry(), { authenticate })),
     );
-    const { stream } = countingStream(8, 1000);
-    const res = await fetch(`${base}/`, {
+    const headers = { 'content-type': 'application/json' };
+    await send(`${base}/api/calls`, {
+      headers: { ...headers, host: 'user@evil.example/elsewhere' },
+      body: json,
+    });
+    await send(base, { path: 'http://proxy.example/api/calls?x=1', headers, body: json });
+    expect(seen.map((req) => new URL(req.url))).toMatchObject([
+      { host: 'localhost', pathname: '/api/calls' },
+      { pathname: '/api/calls', search: '?x=1' },
+    ]);
+  });
+
+  it('reads a chunked body that arrives in several pieces', async () => {
+    const registry = parsingRegistry();
+    const { base } = await listen(toNodeListener(createWebhookHandler(registry)));
+    const text = JSON.stringify(
+      envelope(callItem(CALL_A, 'established'), callItem(CALL_B, 'hold')),
+    );
+    const pieces = [text.slice(0, 10), text.slice(10, 50), text.slice(50)];
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const piece = pieces.shift();
+        if (piece === undefined) controller.close();
+        else controller.enqueue(new TextEncoder().encode(piece));
+      },
+    });
+    const res = await fetch(`${base}/api/calls`, {
       method: 'POST',
-      body: stream,
+      headers: { 'content-type': 'application/json' },
+      body,
       duplex: 'half',
     } as RequestInit);
-    expect(await res.text()).toBe('got 8000');
+    expect(res.status).toBe(202);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(await res.json()).toMatchObject({ applied: 2, rejected: 0 });
+    expect(registry.handed.map((n) => n.callId)).toEqual([CALL_A, CALL_B]);
   });
 
-  it('writes the Response back: status, status text, headers, each Set-Cookie, streamed body', async () => {
-    const { base } = await listen(
-      toNodeListener(async () => {
-        const headers = new Headers({ 'content-type': 'text/plain', 'x-answer': '42' });
-        headers.append('set-cookie', 'a=1; Path=/');
-        headers.append('set-cookie', 'b=2; Path=/');
-        const parts = ['one ', 'two ', 'three'];
-        const body = new ReadableStream<Uint8Array>({
-          pull(controller) {
-            const part = parts.shift();
-            if (part === undefined) controller.close();
-            else controller.enqueue(new TextEncoder().encode(part));
-          },
-        });
-        return new Response(body, { status: 207, statusText: 'Several Things', headers });
-      }),
-    );
-    const res = await fetch(`${base}/`);
-    expect(res.status).toBe(207);
-    expect(res.statusText).toBe('Several Things');
-    expect(res.headers.get('x-answer')).toBe('42');
-    expect(res.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; Path=/']);
-    expect(await res.text()).toBe('one two three');
+  it('answers TRACE like any other method that is not POST: 405 with Allow: POST', async () => {
+    const registry = recordingRegistry();
+    const { base } = await listen(toNodeListener(createWebhookHandler(registry)));
+    const answer = await send(`${base}/api/calls`, { method: 'TRACE' });
+    expect(answer.status).toBe(405);
+    expect(answer.headers.allow).toBe('POST');
+    expect(answer.headers['content-type']).toBe('application/problem+json');
+    expect(JSON.parse(answer.body)).toMatchObject({ status: 405, code: 'methodNotAllowed' });
+    expect(registry.bodies).toEqual([]);
   });
 
-  it('keeps the socket when the handler cancels the body, so a later answer still arrives', async () => {
-    const { base } = await listen(
-      toNodeListener(async (req) => {
-        const reader = req.body?.getReader();
-        await reader?.read();
-        await reader?.cancel(new Error('enough'));
-        // Whatever the handler does next (log, audit) takes a while; the connection must wait.
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        return new Response('stopped reading', { status: 413 });
-      }),
-    );
-    const { stream, pulled } = countingStream(160, 64 * 1024);
-    const res = await fetch(`${base}/`, {
-      method: 'POST',
-      body: stream,
-      duplex: 'half',
-    } as RequestInit);
-    expect(res.status).toBe(413);
-    expect(await res.text()).toBe('stopped reading');
-    expect(pulled()).toBeLessThan(160);
-  });
-
-  it('answers 500 problem JSON when the handler throws, and reports the error', async () => {
+  it('answers 500 problem JSON when the registry fails, without its message', async () => {
     const failure = new Error('boom');
-    const failing: FetchHandler = async () => {
-      throw failure;
-    };
+    const webhookErrors: unknown[] = [];
+    const listenerErrors: unknown[] = [];
+    const handler = createWebhookHandler(
+      {
+        async ingest() {
+          throw failure;
+        },
+      },
+      { onError: (error) => webhookErrors.push(error) },
+    );
+    const { base } = await listen(
+      toNodeListener(handler, { onError: (error) => listenerErrors.push(error) }),
+    );
+    const res = await fetch(`${base}/api/calls`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: json,
+    });
+    expect(res.status).toBe(500);
+    const problem = await problemOf(res);
+    expect(problem.code).toBe('internalError');
+    expect(JSON.stringify(problem)).not.toContain('boom');
+    // The webhook answered it: its own onError hears of it, the listener had nothing to report.
+    expect(webhookErrors).toEqual([failure]);
+    expect(listenerErrors).toEqual([]);
+  });
+
+  it('answers 500 problem JSON and reports the error when the core itself fails', async () => {
+    const failure = new Error('boom');
+    const broken: WebhookHandler = Object.assign(async () => new Response(null, { status: 204 }), {
+      [WEBHOOK_CORE]: async () => {
+        throw failure;
+      },
+    });
     const reported: unknown[] = [];
     const { base } = await listen(
-      toNodeListener(failing, { onError: (error) => reported.push(error) }),
+      toNodeListener(broken, {
+        onError: (error) => {
+          reported.push(error);
+          throw new Error('a reporter that throws must not take the listener down');
+        },
+      }),
     );
-    const res = await fetch(`${base}/`, { method: 'POST', body: '{}' });
+    const res = await fetch(`${base}/api/calls`, { method: 'POST', body: json });
     expect(res.status).toBe(500);
     const problem = await problemOf(res);
     expect(problem.code).toBe('internalError');
@@ -259,34 +344,12 @@ describe('toNodeListener: the Request and the Response', () => {
     expect(reported).toEqual([failure]);
   });
 
-  it('answers TRACE, which a fetch Request cannot carry, with 405 instead of failing', async () => {
-    let called = false;
-    const { base } = await listen(
-      toNodeListener(async () => {
-        called = true;
-        return new Response(null, { status: 204 });
-      }),
+  it('refuses a handler that createWebhookHandler did not make, saying what to pass', () => {
+    const plain = async (): Promise<Response> => new Response(null, { status: 204 });
+    // @ts-expect-error a plain fetch handler has no webhook core to serve
+    expect(() => toNodeListener(plain)).toThrow(
+      /not made by createWebhookHandler; pass what createWebhookHandler\(registry, options\) returns/,
     );
-    const answer = await new Promise<{ status: number; type: string | undefined; body: string }>(
-      (resolve, reject) => {
-        const req = request(`${base}/`, { method: 'TRACE' }, (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            body += chunk;
-          });
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], body }),
-          );
-        });
-        req.on('error', reject);
-        req.end();
-      },
-    );
-    expect(answer.status).toBe(405);
-    expect(answer.type).toBe('application/problem+json');
-    expect(JSON.parse(answer.body)).toMatchObject({ status: 405, code: 'methodNotAllowed' });
-    expect(called).toBe(false);
   });
 
   it('answers 500 naming the cause when a body parser consumed the body first', async () => {
@@ -305,52 +368,40 @@ describe('toNodeListener: the Request and the Response', () => {
     expect((await problemOf(res)).detail).toContain('before body parsers');
   });
 
-  it('aborts the Request signal and survives when the client goes away mid-body', async () => {
-    let resolveSeen: (value: { aborted: boolean; bodyError: string }) => void = () => {};
-    const seen = new Promise<{ aborted: boolean; bodyError: string }>((resolve) => {
-      resolveSeen = resolve;
+  it('stops reading and survives when the client goes away mid-body', async () => {
+    const registry = parsingRegistry();
+    const listener = toNodeListener(createWebhookHandler(registry));
+    let served: IncomingMessage | undefined;
+    const { base } = await listen((req, res) => {
+      served = req;
+      listener(req, res);
     });
-    const { base } = await listen(
-      toNodeListener(async (req) => {
-        let bodyError = '';
-        try {
-          await req.arrayBuffer();
-        } catch (error) {
-          bodyError = error instanceof Error ? error.name : String(error);
-        }
-        if (bodyError === '') return new Response('too late');
-        // The socket's close (which aborts the signal) may come a moment after the body error.
-        await Promise.race([
-          new Promise((resolve) => {
-            if (req.signal.aborted) resolve(undefined);
-            else req.signal.addEventListener('abort', resolve, { once: true });
-          }),
-          new Promise((resolve) => setTimeout(resolve, 2000)),
-        ]);
-        resolveSeen({ aborted: req.signal.aborted, bodyError });
-        return new Response('too late');
-      }),
-    );
     const client = new AbortController();
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
-        controller.enqueue(new Uint8Array(1024));
+        controller.enqueue(new TextEncoder().encode('{"value":['));
         // Never closes: the client aborts instead.
         setTimeout(() => client.abort(), 50);
       },
     });
     await expect(
-      fetch(`${base}/`, {
+      fetch(`${base}/api/calls`, {
         method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body,
         duplex: 'half',
         signal: client.signal,
       } as RequestInit),
     ).rejects.toThrow();
-    const result = await seen;
-    expect(result).toEqual({ aborted: true, bodyError: expect.not.stringMatching(/^$/) });
+    // The read settled (it let go of the request) instead of waiting for a body that never comes.
+    await vi.waitFor(() => expect(served?.listenerCount('data')).toBe(0));
+    expect(registry.bodies).toEqual([]);
     // The server is still there for the next client.
-    const next = await fetch(`${base}/`, { method: 'POST', body: 'x' });
-    expect(await next.text()).toBe('too late');
+    const next = await fetch(`${base}/api/calls`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: json,
+    });
+    expect(next.status).toBe(202);
   });
 });
