@@ -1,26 +1,35 @@
 /**
- * A call store in Redis, through `ioredis`, for bots that run on several instances. It is a
- * {@link SharedCallStore}: `createSharedCallRegistry` runs over it, and so does the plain
- * `createCallRegistry` (one instance, calls surviving restarts).
+ * A call store in Redis, through `ioredis`, for bots that run on several instances (or one
+ * whose calls must survive a restart). It is a {@link CallStore}: `createCallRegistry` runs
+ * over it as over the in-process store, polling `claimDue` since Redis cannot arm its timer.
  *
  * ```
  * {prefix}call:{callId}   string   {"version":7,"schemaVersion":1,"savedAt":…,"snapshot":{…}}
- *                                  expires ttlMs after a save of a terminated call
+ *                                  expires ttlMs after the commit of an ended call (status done)
  * {prefix}due             zset     callId ↦ epoch ms when some instance must look at the call
+ * {prefix}live            zset     callId ↦ savedAt of its last commit, for each call not ended;
+ *                                  countLive() is its ZCARD
  * ```
  *
- * Every write is one Lua script (EVALSHA, EVAL when Redis lost the script cache), so the
- * version check, the write and the schedule change are one atomic step. `ids()` walks the
- * records with SCAN, never KEYS. Every operation rejects with a {@link RedisStoreError} naming
- * the operation and the key, after `timeoutMs` at the latest.
+ * Every write is one Lua script (EVALSHA, EVAL when Redis lost the script cache) that checks
+ * first and writes after, so the version check, the record, the due time and the live index
+ * change together or not at all. The live index is a sorted set rather than a set so that an
+ * operator can find calls nobody committed for long (`ZRANGEBYSCORE {prefix}live -inf <ms>`).
+ * It is kept by the scripts, not by expiry: run Redis with `maxmemory-policy noeviction`, as
+ * for any data that must not vanish. `ids()` walks the records with SCAN, never KEYS.
+ *
+ * Every operation rejects with a {@link RedisStoreError} naming the operation and the key,
+ * after `timeoutMs` at the latest. Call ids must be non-empty, well-formed UTF-16: Redis keeps
+ * text as UTF-8, where every lone surrogate becomes U+FFFD, so `'\ud800'` and `'\udbff'` would
+ * share one key. Such ids are refused before Redis is asked.
  *
  * @example
  * ```ts
- * import { createSharedCallRegistry } from 'graph-call-machine';
+ * import { createCallRegistry } from 'graph-call-machine';
  * import { createRedisCallStore } from 'graph-call-machine/redis';
  *
  * const store = createRedisCallStore({ url: 'redis://10.0.0.5:6379', keyPrefix: 'bot-a:' });
- * const registry = createSharedCallRegistry({ graph: { getToken }, store });
+ * const registry = createCallRegistry({ graph: { getToken }, store });
  * // on shutdown:
  * await registry.close();
  * await store.close();
@@ -28,11 +37,16 @@
  * @module
  */
 import { Redis } from 'ioredis';
+import type { CallRecord, CallStore, CommitResult, DueChange } from '../runtime/callStore.js';
 import { RestoreError } from '../runtime/errors.js';
-import type { CommitResult, DueChange, SharedCallStore } from '../runtime/sharedCallStore.js';
-import type { CallRecord } from '../runtime/types.js';
-import { RedisStoreError, type RedisStoreOperation } from './redisStoreError.js';
-import { CLAIM_DUE, COMMIT, DELETE, type LuaScript, RESCHEDULE } from './scripts.js';
+import {
+  printable,
+  READ_OPERATIONS,
+  RedisStoreError,
+  type RedisStoreFailure,
+  type RedisStoreOperation,
+} from './redisStoreError.js';
+import { CLAIM_DUE, COMMIT, DELETE, type LuaScript, REFUSED, RESCHEDULE } from './scripts.js';
 import { createTimeoutWatchdog } from './timeoutWatchdog.js';
 
 /** Options shared by both ways of giving the store its connection. */
@@ -40,7 +54,7 @@ export interface RedisCallStoreBaseOptions {
   /** Prepended to every key, e.g. `'bot-a:'` to share one Redis between bots. Default `'gcm:'`. */
   readonly keyPrefix?: string;
   /**
-   * How long a terminated call's record stays after its last save (it then expires in Redis),
+   * How long a terminated call's record stays after its last commit (it then expires in Redis),
    * in ms. Late notifications about the call are judged `late` meanwhile. Default 5 min (the
    * registry's `retainTerminatedMs`); 0 keeps terminated records until deleted.
    */
@@ -78,10 +92,14 @@ export type RedisCallStoreOptions = RedisCallStoreBaseOptions &
   );
 
 /** The Redis call store. */
-export interface RedisCallStore extends SharedCallStore {
+export interface RedisCallStore extends CallStore {
   readonly keyPrefix: string;
   /** The Redis keys the store uses, for inspection (`redis-cli GET …`) and operations. */
-  readonly keys: { record(callId: string): string; readonly due: string };
+  readonly keys: {
+    record(callId: string): string;
+    readonly due: string;
+    readonly live: string;
+  };
   /** Every stored call id, once each, walked with SCAN (never KEYS). */
   ids(): AsyncIterable<string>;
   /** The ioredis client in use. */
@@ -105,6 +123,7 @@ const DEFAULT_SCAN_COUNT = 500;
  *
  * const client = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
  * const store = createRedisCallStore({ client, ttlMs: 10 * 60_000 });
+ * console.log(await store.countLive(), 'calls in progress');
  * for await (const callId of store.ids()) console.log(callId, (await store.load(callId))?.version);
  * ```
  */
@@ -152,15 +171,19 @@ export function createRedisCallStore(options: RedisCallStoreOptions): RedisCallS
 
   const recordPrefix = `${keyPrefix}call:`;
   const dueKey = `${keyPrefix}due`;
+  const liveKey = `${keyPrefix}live`;
   const recordKey = (callId: string): string => `${recordPrefix}${callId}`;
   const scanPattern = `${escapeGlob(recordPrefix)}*`;
   const watchdog = createTimeoutWatchdog(timeoutMs);
 
+  /**
+   * Runs one operation under the deadline and turns whatever goes wrong into a
+   * {@link RedisStoreError} that says truthfully whether a write may have been applied.
+   */
   async function guarded<T>(
     operation: RedisStoreOperation,
     key: string,
     callId: string | undefined,
-    write: boolean,
     run: () => Promise<T>,
   ): Promise<T> {
     try {
@@ -169,15 +192,65 @@ export function createRedisCallStore(options: RedisCallStoreOptions): RedisCallS
         () => new Error(`no answer from Redis within ${timeoutMs} ms`),
       );
     } catch (error) {
-      if (error instanceof RestoreError || error instanceof RedisStoreError) throw error;
-      const cause = error instanceof Error ? error : new Error(String(error));
-      const replied = cause.name === 'ReplyError';
-      const why =
-        lastConnectionError !== undefined && !replied
-          ? `${cause.message} (last connection error: ${lastConnectionError.message})`
-          : cause.message;
-      throw new RedisStoreError(operation, key, callId, why, write && !replied, { cause });
+      throw storeError(operation, key, callId, error);
     }
+  }
+
+  function storeError(
+    operation: RedisStoreOperation,
+    key: string,
+    callId: string | undefined,
+    error: unknown,
+  ): Error {
+    if (error instanceof RestoreError || error instanceof RedisStoreError) return error;
+    const base = { operation, key, callId };
+    if (error instanceof InvalidArgument) {
+      return new RedisStoreError({
+        ...base,
+        failure: 'invalidArgument',
+        detail: error.message,
+        mayHaveApplied: false,
+      });
+    }
+    const cause = error instanceof Error ? error : new Error(String(error));
+    const write = !READ_OPERATIONS.has(operation);
+    if (cause.name !== 'ReplyError') {
+      // No answer: a write may have reached Redis before the connection or the deadline failed.
+      const why =
+        lastConnectionError === undefined
+          ? cause.message
+          : `${cause.message} (last connection error: ${lastConnectionError.message})`;
+      return new RedisStoreError({
+        ...base,
+        failure: 'unreachable',
+        detail: why,
+        mayHaveApplied: write,
+        cause,
+      });
+    }
+    if (cause.message.startsWith(`${REFUSED} `)) {
+      return new RedisStoreError({
+        ...base,
+        failure: 'foreignValue',
+        // The reply says nothing was written (for whoever reads it in redis-cli); the error says it once.
+        detail: cause.message.slice(REFUSED.length + 1).replace(/; nothing was written$/, ''),
+        mayHaveApplied: false,
+        cause,
+      });
+    }
+    // Redis names the script line of a command that failed inside a script; writes made
+    // before that line stay. An error before the script ran (OOM, READONLY, BUSY) wrote nothing.
+    const failedInsideScript = cause.message.includes('@user_script');
+    const failure: RedisStoreFailure = cause.message.startsWith('WRONGTYPE')
+      ? 'foreignValue'
+      : 'replyError';
+    return new RedisStoreError({
+      ...base,
+      failure,
+      detail: cause.message,
+      mayHaveApplied: write && failedInsideScript,
+      cause,
+    });
   }
 
   async function runScript(
@@ -194,55 +267,42 @@ export function createRedisCallStore(options: RedisCallStoreOptions): RedisCallS
     }
   }
 
-  function commitScript(
-    callId: string,
-    record: CallRecord,
-    expectedVersion: number,
-    due: DueChange | undefined,
-  ): Promise<unknown> {
-    const done = (record.snapshot as { status?: unknown } | null)?.status === 'done';
-    return runScript(
-      COMMIT,
-      [recordKey(callId), dueKey],
-      [
-        expectedVersion,
-        encodeRecord(callId, record),
-        done ? Math.ceil(ttlMs) : 0,
-        due?.kind ?? 'none',
-        due !== undefined && due.kind !== 'clear' ? due.at : 0,
-        callId,
-      ],
-    );
-  }
-
   const store: RedisCallStore = {
     keyPrefix,
-    keys: { record: recordKey, due: dueKey },
+    keys: { record: recordKey, due: dueKey, live: liveKey },
     client,
 
     load(callId) {
       const key = recordKey(callId);
-      return guarded('load', key, callId, false, async () => {
+      return guarded('load', key, callId, async () => {
+        checkCallId(callId);
         const json = await client.get(key);
         return json === null ? undefined : decodeRecord(callId, key, json);
       });
     },
 
-    save(callId, record, expectedVersion) {
-      const key = recordKey(callId);
-      return guarded('save', key, callId, true, async () => {
-        const reply = await commitScript(callId, record, expectedVersion, undefined);
-        return (reply as unknown[])[0] === 1;
-      });
-    },
-
     commit(callId, record, expectedVersion, due) {
       const key = recordKey(callId);
-      return guarded('commit', key, callId, true, async (): Promise<CommitResult> => {
-        const [ok, current] = (await commitScript(callId, record, expectedVersion, due)) as [
-          number,
-          string | null | undefined,
-        ];
+      return guarded('commit', key, callId, async (): Promise<CommitResult> => {
+        checkCallId(callId);
+        checkVersion('expectedVersion', expectedVersion);
+        checkDue(due);
+        const json = encodeRecord(record);
+        const ended = isEnded(record.snapshot);
+        const [ok, current] = (await runScript(
+          COMMIT,
+          [key, dueKey, liveKey],
+          [
+            expectedVersion,
+            json,
+            ended ? Math.ceil(ttlMs) : 0,
+            due.kind,
+            due.kind === 'clear' ? 0 : due.at,
+            callId,
+            ended ? '1' : '0',
+            record.savedAt,
+          ],
+        )) as [number, string | null | undefined];
         if (ok === 1) return { ok: true };
         return {
           ok: false,
@@ -253,8 +313,9 @@ export function createRedisCallStore(options: RedisCallStoreOptions): RedisCallS
 
     delete(callId) {
       const key = recordKey(callId);
-      return guarded('delete', key, callId, true, async () => {
-        await runScript(DELETE, [key, dueKey], [callId]);
+      return guarded('delete', key, callId, async () => {
+        checkCallId(callId);
+        await runScript(DELETE, [key, dueKey, liveKey], [callId]);
       });
     },
 
@@ -263,7 +324,7 @@ export function createRedisCallStore(options: RedisCallStoreOptions): RedisCallS
       const seen = new Set<string>();
       let cursor = '0';
       do {
-        const [next, keys] = await guarded('ids', scanPattern, undefined, false, () =>
+        const [next, keys] = await guarded('ids', scanPattern, undefined, () =>
           client.scan(cursor, 'MATCH', scanPattern, 'COUNT', scanCount),
         );
         cursor = next;
@@ -276,15 +337,28 @@ export function createRedisCallStore(options: RedisCallStoreOptions): RedisCallS
       } while (cursor !== '0');
     },
 
+    countLive() {
+      return guarded('countLive', liveKey, undefined, () => client.zcard(liveKey));
+    },
+
     claimDue(now, limit, leaseUntil) {
-      return guarded('claimDue', dueKey, undefined, true, async () => {
+      return guarded('claimDue', dueKey, undefined, async () => {
+        checkTime('now', now);
+        checkTime('leaseUntil', leaseUntil);
+        if (!(Number.isSafeInteger(limit) && limit >= 0)) {
+          throw new InvalidArgument(`limit ${limit} is not a non-negative integer`);
+        }
+        if (limit === 0) return [];
         const ids = await runScript(CLAIM_DUE, [dueKey], [now, limit, leaseUntil]);
         return ids as string[];
       });
     },
 
     reschedule(callId, due, ifDueAt) {
-      return guarded('reschedule', dueKey, callId, true, async () => {
+      return guarded('reschedule', dueKey, callId, async () => {
+        checkCallId(callId);
+        checkDue(due);
+        if (ifDueAt !== undefined) checkTime('ifDueAt', ifDueAt);
         const reply = await runScript(
           RESCHEDULE,
           [dueKey],
@@ -307,14 +381,81 @@ export function createRedisCallStore(options: RedisCallStoreOptions): RedisCallS
   return store;
 }
 
-/** The record as JSON, the version first: the Lua scripts read it with one pattern match. */
-function encodeRecord(callId: string, record: CallRecord): string {
-  if (!Number.isSafeInteger(record.version) || record.version < 0) {
-    throw new TypeError(
-      `graph-call-machine/redis: the record of call "${callId}" has version ${String(record.version)}; versions are non-negative integers.`,
+/** Arguments the store refuses before asking Redis anything. */
+class InvalidArgument extends Error {}
+
+/** `String.prototype.isWellFormed` is ES2024 (Node 20 has it); the ES2022 lib does not declare it. */
+type WellFormedAware = string & { isWellFormed(): boolean };
+
+function checkCallId(callId: unknown): void {
+  if (typeof callId !== 'string') {
+    throw new InvalidArgument(`the call id is ${typeof callId}, not a string`);
+  }
+  if (callId === '') throw new InvalidArgument('the call id is empty');
+  if (!(callId as WellFormedAware).isWellFormed()) {
+    throw new InvalidArgument(
+      `the call id "${printable(callId)}" holds a lone surrogate. Redis keeps text as UTF-8, where every lone surrogate becomes U+FFFD, so distinct ids like this one would share one key; call ids must be well-formed UTF-16`,
     );
   }
-  return `{"version":${record.version},"schemaVersion":${JSON.stringify(record.schemaVersion)},"savedAt":${JSON.stringify(record.savedAt)},"snapshot":${JSON.stringify(record.snapshot)}}`;
+}
+
+function checkVersion(name: string, version: unknown): void {
+  if (!(typeof version === 'number' && Number.isSafeInteger(version) && version >= 0)) {
+    throw new InvalidArgument(`${name} ${String(version)} is not a non-negative integer`);
+  }
+}
+
+function checkTime(name: string, at: unknown): void {
+  if (!(typeof at === 'number' && Number.isFinite(at))) {
+    throw new InvalidArgument(`${name} ${String(at)} is not a finite number (epoch ms)`);
+  }
+}
+
+function checkDue(due: DueChange): void {
+  switch (due?.kind) {
+    case 'clear':
+      return;
+    case 'set':
+    case 'keep':
+      checkTime('the due time', due.at);
+      return;
+    default:
+      throw new InvalidArgument(
+        `the due change ${JSON.stringify(due)} is none of { kind: 'set' | 'keep', at } or { kind: 'clear' }`,
+      );
+  }
+}
+
+function isEnded(snapshot: unknown): boolean {
+  return (
+    typeof snapshot === 'object' &&
+    snapshot !== null &&
+    (snapshot as { status?: unknown }).status === 'done'
+  );
+}
+
+/**
+ * The record as JSON, the version first: the Lua scripts read it with one pattern match.
+ * Everything that could make Redis or a later `load` fail is refused here, before any write.
+ */
+function encodeRecord(record: CallRecord): string {
+  checkVersion('the record version', record.version);
+  if (typeof record.schemaVersion !== 'number' || !Number.isFinite(record.schemaVersion)) {
+    throw new InvalidArgument(
+      `the record schemaVersion ${String(record.schemaVersion)} is not a number`,
+    );
+  }
+  checkTime('the record savedAt', record.savedAt);
+  let snapshot: string | undefined;
+  try {
+    snapshot = JSON.stringify(record.snapshot) as string | undefined;
+  } catch (error) {
+    throw new InvalidArgument(`the record snapshot is not JSON-safe (${(error as Error).message})`);
+  }
+  if (snapshot === undefined) {
+    throw new InvalidArgument('the record snapshot is not JSON-safe (it encodes to nothing)');
+  }
+  return `{"version":${record.version},"schemaVersion":${record.schemaVersion},"savedAt":${record.savedAt},"snapshot":${snapshot}}`;
 }
 
 function decodeRecord(callId: string, key: string, json: string): CallRecord {

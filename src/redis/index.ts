@@ -6,5 +6,9 @@ export type {
   RedisCallStoreOptions,
 } from './createRedisCallStore.js';
 export { createRedisCallStore } from './createRedisCallStore.js';
-export type { RedisStoreOperation } from './redisStoreError.js';
+export type {
+  RedisStoreErrorInit,
+  RedisStoreFailure,
+  RedisStoreOperation,
+} from './redisStoreError.js';
 export { RedisStoreError } from './redisStoreError.js';
