@@ -1,14 +1,14 @@
+import { phaseOf } from '../graph/callState.js';
 import { compareEtags } from '../graph/etag.js';
 import type { CallNotification } from '../graph/notification.js';
-import { phaseOfContext } from './context.js';
 import { verdictOf } from './guards.js';
 import { outcomeOf, reasonForDiscovery, reasonForTermination } from './outcome.js';
 import type { CallContext, CallEmitted, CallEvent, CallInput, CallOutcomeReason } from './types.js';
 
 // The machine's named actions come in two kinds, kept apart so each is one cheap xstate
 // built-in: updates (pure context → context, run by `assign`) and announcements (pure
-// context → one emitted event, run by `emit`). An announcement listed before an update sees
-// the context before it, which is how `call.stateChanged` knows where the call came from.
+// context → one emitted event, run by `emit`). `call.stateChanged` is not among them: the step
+// function derives it from the views before and after a step (see stepCall.ts).
 
 type Update = (context: CallContext, event: CallEvent) => CallContext;
 type Announcement = (context: CallContext, event: CallEvent) => CallEmitted;
@@ -52,10 +52,16 @@ function conclude(
 export const updates = {
   applyNotification: (context, event) => {
     const n = notificationOf(event);
+    const state = n.state ?? context.state;
+    // The setup deadline (and the GET it led to) only watches a call that is still in setup.
+    const leftSetup =
+      phaseOf(state) !== 'setup' &&
+      (context.deadline?.kind === 'setup' || context.deadline?.kind === 'request');
     return {
       ...context,
-      state: n.state ?? context.state,
+      state,
       etag: n.etag ?? context.etag,
+      deadline: leftSetup ? null : context.deadline,
       updatedAt: atOf(context, event),
     };
   },
@@ -103,6 +109,24 @@ export const updates = {
     };
   },
 
+  armRequestDeadline: (context, event) => {
+    const at = atOf(context, event);
+    return {
+      ...context,
+      deadline: { kind: 'request', at: at + context.options.requestTimeoutMs },
+    };
+  },
+
+  // Kept when already armed: a setup notification re-enters setup, and must not push back the
+  // moment a call that never gets out of setup is checked.
+  armSetupDeadline: (context, event) =>
+    context.deadline !== null
+      ? context
+      : {
+          ...context,
+          deadline: { kind: 'setup', at: atOf(context, event) + context.options.setupTimeoutMs },
+        },
+
   armRetryDeadline: (context, event) => {
     const attempts = context.hangUp?.attempts ?? 1;
     const backoff = context.options.retryBaseDelayMs * 2 ** Math.max(0, attempts - 1);
@@ -136,20 +160,6 @@ export const updates = {
 
 /** The names of the machine's context updates. */
 export type UpdateName = keyof typeof updates;
-
-/**
- * `call.stateChanged` for the move an update is about to make. Only listed where the update
- * always changes the state or the phase.
- */
-export function stateChangeBy(by: UpdateName, context: CallContext, event: CallEvent): CallEmitted {
-  const after = updates[by](context, event);
-  const from = { state: context.state, phase: phaseOfContext(context) };
-  const to = { state: after.state, phase: phaseOfContext(after) };
-  const at = after.updatedAt;
-  return after.etag === null
-    ? { type: 'call.stateChanged', callId: context.callId, from, to, at }
-    : { type: 'call.stateChanged', callId: context.callId, from, to, etag: after.etag, at };
-}
 
 export const announcements = {
   handOnSubresource: (context, event) => ({

@@ -4,19 +4,22 @@
  * ```
  * call
  * ├─ starting      transient: enters the state named by input.state
- * ├─ setup         tag 'setup'    incoming · ringing · redirecting · establishing   (+ history)
- * ├─ active        tag 'active'   established · hold · transferring · transferAccepted   (+ history)
- * ├─ terminating   tag 'ending'   hangingUp ─204─► confirming ─deadline─► verifying ─404─► terminated
- * │                               hangingUp ─429/5xx─► retryWait ─deadline─► hangingUp
- * │                               hangingUp ─403…─► back to setup/active (history)
- * └─ terminated    final          output: CallOutcome
+ * ├─ setup         tag 'setup'        incoming · ringing · redirecting · establishing   (+ history)
+ * │                                   setupTimeoutMs ─► GET ─404─► terminated (gone)
+ * ├─ active        tag 'active'       established · hold · transferring · transferAccepted   (+ history)
+ * ├─ terminating   tag 'terminating'  hangingUp ─204─► confirming ─deadline─► verifying ─404─► terminated
+ * │                                   hangingUp ─429/5xx/no answer─► retryWait ─deadline─► hangingUp
+ * │                                   hangingUp ─403…─► back to setup/active (history)
+ * └─ terminated    final              output: CallOutcome
  * ```
  *
  * The machine is pure: no `invoke`, no `after`, no clock, no I/O. Effects leave as emitted
  * events (`graph.deleteCall`, `graph.getCall` for the runtime; `call.*` and
  * `notification.ignored` for the bot), and time enters as the `at` of each event. Deadlines
  * are absolute times in `context.deadline`; whoever runs the machine arms a timer for them and
- * sends `deadline.reached`. Notifications are judged by {@link classifyNotification}.
+ * sends `deadline.reached`. Every state that waits for a request's answer has one, so no call
+ * waits forever. Notifications are judged by {@link classifyNotification}. `call.stateChanged`
+ * is derived by `startCall`/`stepCall` from the views before and after each step.
  *
  * @example
  * ```ts
@@ -36,24 +39,12 @@
  * ```
  * @module
  */
-import { assign, emit, enqueueActions, setup } from 'xstate';
-import {
-  announcements,
-  discoveryAnnouncement,
-  stateChangeBy,
-  type UpdateName,
-  updates,
-} from './actions.js';
+import { assign, emit, enqueueActions, raise, setup } from 'xstate';
+import type { KnownCallState } from '../graph/callState.js';
+import { announcements, discoveryAnnouncement, type UpdateName, updates } from './actions.js';
 import { createCallContext } from './context.js';
 import { guards } from './guards.js';
-import type {
-  CallContext,
-  CallEmitted,
-  CallEvent,
-  CallInput,
-  CallOutcome,
-  KnownStateParams,
-} from './types.js';
+import type { CallContext, CallEmitted, CallEvent, CallInput, CallOutcome } from './types.js';
 
 type Args = { readonly context: CallContext; readonly event: CallEvent };
 
@@ -67,21 +58,44 @@ const announce = (name: keyof typeof announcements) =>
     announcements[name](context, event),
   );
 
-// `call.stateChanged` is announced before the update that makes the move, from the context
-// as it was; the params name that update.
-const changeThrough = (by: UpdateName) =>
-  ({ type: 'announceStateChange', params: { by } }) as const;
+/**
+ * Where each live Graph state lives in the chart. The notification that reports a state, and an
+ * input that starts a call in it, both lead there; adding a state is one line here.
+ */
+const STATE_NODES = {
+  incoming: 'setup.incoming',
+  ringing: 'setup.ringing',
+  redirecting: 'setup.redirecting',
+  establishing: 'setup.establishing',
+  established: 'active.established',
+  hold: 'active.hold',
+  transferring: 'active.transferring',
+  transferAccepted: 'active.transferAccepted',
+} as const satisfies Record<Exclude<KnownCallState, 'terminating' | 'terminated'>, string>;
 
-const applyAs = (state: KnownStateParams['state']) =>
-  ({ guard: { type: 'appliesAs', params: { state } } }) as const;
+const LIVE_STATES = Object.keys(STATE_NODES) as (keyof typeof STATE_NODES)[];
 
-const startIn = (state: KnownStateParams['state']) =>
-  ({ guard: { type: 'startsIn', params: { state } } }) as const;
+const appliesAs = (state: KnownCallState) => ({ type: 'appliesAs', params: { state } }) as const;
+
+const startsIn = (state: KnownCallState) => ({ type: 'startsIn', params: { state } }) as const;
+
+/** A notification that moves the call into a live state. */
+const applyTransitions = LIVE_STATES.map((state) => ({
+  guard: appliesAs(state),
+  target: `#call.${STATE_NODES[state]}`,
+  actions: ['handOnApplied', 'applyNotification'] as const,
+}));
+
+/** An input that starts the call in a live state (establishing is the default, last branch). */
+const startTransitions = LIVE_STATES.filter((state) => state !== 'establishing').map((state) => ({
+  guard: startsIn(state),
+  target: STATE_NODES[state],
+}));
 
 /**
  * The call lifecycle statechart (id `call`). Create one actor per call with
  * `createActor(callMachine, { input: { callId } })`, or drive it without an actor through
- * `initialTransition` / `transition` from `xstate`.
+ * `startCall` / `stepCall`.
  */
 export const callMachine = setup({
   types: {
@@ -101,22 +115,36 @@ export const callMachine = setup({
     requestGetCall: announce('requestGetCall'),
     reportHangUpFailed: announce('reportHangUpFailed'),
     announceTermination: announce('announceTermination'),
-    announceStateChange: emit<CallContext, CallEvent, { by: UpdateName }, CallEvent, CallEmitted>(
-      ({ context, event }: Args, params: { by: UpdateName }) =>
-        stateChangeBy(params.by, context, event),
-    ),
     // The one announcement that may have nothing to say: only a call found through a
     // notification hands it on. It runs once per call, at start.
     announceDiscovery: enqueueActions(({ context, event, enqueue }) => {
       const found = discoveryAnnouncement(context, event);
       if (found !== undefined) enqueue.emit(found);
     }),
+    // A request with no answer in time is a transient failure: the same event a network error
+    // brings, so it is retried (or given up) by the same rules.
+    failOverdueDelete: raise(({ context, event }: Args) => ({
+      type: 'delete.failed' as const,
+      status: 0,
+      error: {
+        code: 'RequestTimeout',
+        message: `no answer to the DELETE within ${context.options.requestTimeoutMs} ms`,
+      },
+      at: 'at' in event ? event.at : context.updatedAt,
+    })),
+    failOverdueGetCall: raise(({ context, event }: Args) => ({
+      type: 'getCall.result' as const,
+      status: 0,
+      at: 'at' in event ? event.at : context.updatedAt,
+    })),
     applyNotification: update('applyNotification'),
     learnEtag: update('learnEtag'),
     concludeByNotification: update('concludeByNotification'),
     concludeAdopted: update('concludeAdopted'),
     beginHangUp: update('beginHangUp'),
     countDeleteAttempt: update('countDeleteAttempt'),
+    armRequestDeadline: update('armRequestDeadline'),
+    armSetupDeadline: update('armSetupDeadline'),
     armConfirmDeadline: update('armConfirmDeadline'),
     armRetryDeadline: update('armRetryDeadline'),
     clearDeadline: update('clearDeadline'),
@@ -139,64 +167,16 @@ export const callMachine = setup({
       { guard: 'isStale', actions: 'reportIgnored' },
       { guard: 'isUnchanged', actions: ['handOnUnchanged', 'learnEtag'] },
       {
-        ...applyAs('terminated'),
+        guard: appliesAs('terminated'),
         target: '#call.terminated',
-        actions: [
-          'handOnApplied',
-          changeThrough('concludeByNotification'),
-          'concludeByNotification',
-        ],
+        actions: ['handOnApplied', 'concludeByNotification'],
       },
       {
-        ...applyAs('terminating'),
+        guard: appliesAs('terminating'),
         target: '#call.terminating.confirming',
-        actions: [
-          'handOnApplied',
-          changeThrough('applyNotification'),
-          'applyNotification',
-          'armConfirmDeadline',
-        ],
+        actions: ['handOnApplied', 'applyNotification', 'armConfirmDeadline'],
       },
-      {
-        ...applyAs('incoming'),
-        target: '#call.setup.incoming',
-        actions: ['handOnApplied', changeThrough('applyNotification'), 'applyNotification'],
-      },
-      {
-        ...applyAs('ringing'),
-        target: '#call.setup.ringing',
-        actions: ['handOnApplied', changeThrough('applyNotification'), 'applyNotification'],
-      },
-      {
-        ...applyAs('redirecting'),
-        target: '#call.setup.redirecting',
-        actions: ['handOnApplied', changeThrough('applyNotification'), 'applyNotification'],
-      },
-      {
-        ...applyAs('establishing'),
-        target: '#call.setup.establishing',
-        actions: ['handOnApplied', changeThrough('applyNotification'), 'applyNotification'],
-      },
-      {
-        ...applyAs('established'),
-        target: '#call.active.established',
-        actions: ['handOnApplied', changeThrough('applyNotification'), 'applyNotification'],
-      },
-      {
-        ...applyAs('hold'),
-        target: '#call.active.hold',
-        actions: ['handOnApplied', changeThrough('applyNotification'), 'applyNotification'],
-      },
-      {
-        ...applyAs('transferring'),
-        target: '#call.active.transferring',
-        actions: ['handOnApplied', changeThrough('applyNotification'), 'applyNotification'],
-      },
-      {
-        ...applyAs('transferAccepted'),
-        target: '#call.active.transferAccepted',
-        actions: ['handOnApplied', changeThrough('applyNotification'), 'applyNotification'],
-      },
+      ...applyTransitions,
     ],
   },
   states: {
@@ -205,32 +185,33 @@ export const callMachine = setup({
         'Transient: enters the state named by input.state, or reported by the notification the call was discovered in (default establishing, the state of a freshly created call).',
       entry: 'announceDiscovery',
       always: [
-        { ...startIn('incoming'), target: 'setup.incoming' },
-        { ...startIn('ringing'), target: 'setup.ringing' },
-        { ...startIn('redirecting'), target: 'setup.redirecting' },
-        { ...startIn('established'), target: 'active.established' },
-        { ...startIn('hold'), target: 'active.hold' },
-        { ...startIn('transferring'), target: 'active.transferring' },
-        { ...startIn('transferAccepted'), target: 'active.transferAccepted' },
+        ...startTransitions,
         {
-          ...startIn('terminating'),
+          guard: startsIn('terminating'),
           target: 'terminating.confirming',
           actions: 'armConfirmDeadline',
         },
-        { ...startIn('terminated'), target: 'terminated', actions: 'concludeAdopted' },
+        { guard: startsIn('terminated'), target: 'terminated', actions: 'concludeAdopted' },
         { target: 'setup.establishing' },
       ],
     },
     setup: {
       description:
-        'The call is being set up: offered to the bot, ringing, being redirected, or connecting media. Not yet talking.',
+        'The call is being set up: offered to the bot, ringing, being redirected, or connecting media. Not yet talking. If it is still here setupTimeoutMs after it arrived, Graph is asked whether it still exists.',
       tags: 'setup',
       initial: 'establishing',
+      entry: 'armSetupDeadline',
       on: {
-        hangUp: {
-          target: '#call.terminating.hangingUp',
-          actions: [changeThrough('beginHangUp'), 'beginHangUp'],
-        },
+        hangUp: { target: '#call.terminating.hangingUp', actions: 'beginHangUp' },
+        'deadline.reached': [
+          { guard: 'setupTimedOut', actions: ['requestGetCall', 'armRequestDeadline'] },
+          { guard: 'requestTimedOut', actions: 'failOverdueGetCall' },
+        ],
+        'getCall.result': [
+          { guard: 'setupCheckFoundGone', target: '#call.terminated', actions: 'concludeGone' },
+          // Graph still has the call (or did not answer): look again after another setupTimeoutMs.
+          { guard: 'awaitsSetupCheck', actions: ['clearDeadline', 'armSetupDeadline'] },
+        ],
       },
       states: {
         incoming: {
@@ -258,16 +239,13 @@ export const callMachine = setup({
       tags: 'active',
       initial: 'established',
       on: {
-        hangUp: {
-          target: '#call.terminating.hangingUp',
-          actions: [changeThrough('beginHangUp'), 'beginHangUp'],
-        },
+        hangUp: { target: '#call.terminating.hangingUp', actions: 'beginHangUp' },
         // keepAlives are sent only while the call is active; a 404 for one that comes back
         // later, while ending, is left to the deadline and the verifying GET.
         'keepAlive.result': {
           guard: 'isGone',
           target: '#call.terminated',
-          actions: [changeThrough('concludeGone'), 'concludeGone'],
+          actions: 'concludeGone',
         },
       },
       states: {
@@ -292,43 +270,38 @@ export const callMachine = setup({
     terminating: {
       description:
         'The call is ending: the bot asked to hang up, or Graph reported terminating. A second hangUp here does nothing, so one hang-up sends one DELETE.',
-      tags: 'ending',
+      tags: 'terminating',
       initial: 'hangingUp',
       states: {
         hangingUp: {
           description:
-            'A DELETE is in flight (emitted as graph.deleteCall on entry); waiting for its result.',
-          entry: ['requestDelete', 'countDeleteAttempt'],
+            'A DELETE is in flight (emitted as graph.deleteCall on entry); waiting for its result until requestTimeoutMs, after which it counts as a transient failure.',
+          entry: ['requestDelete', 'countDeleteAttempt', 'armRequestDeadline'],
           on: {
             'delete.succeeded': { target: 'confirming', actions: 'armConfirmDeadline' },
             'delete.failed': [
-              {
-                guard: 'isGone',
-                target: '#call.terminated',
-                actions: [changeThrough('concludeGone'), 'concludeGone'],
-              },
+              { guard: 'isGone', target: '#call.terminated', actions: 'concludeGone' },
               { guard: 'canRetryDelete', target: 'retryWait', actions: 'armRetryDeadline' },
               {
                 guard: 'wasActive',
                 target: '#call.active.hist',
-                actions: ['reportHangUpFailed', changeThrough('abandonHangUp'), 'abandonHangUp'],
+                actions: ['reportHangUpFailed', 'abandonHangUp'],
               },
-              {
-                target: '#call.setup.hist',
-                actions: ['reportHangUpFailed', changeThrough('abandonHangUp'), 'abandonHangUp'],
-              },
+              { target: '#call.setup.hist', actions: ['reportHangUpFailed', 'abandonHangUp'] },
             ],
+            'deadline.reached': { guard: 'deadlineDue', actions: 'failOverdueDelete' },
           },
         },
         retryWait: {
           description:
-            'The DELETE was throttled or failed transiently; waiting until the Retry-After (or backoff) deadline to send it again.',
+            'The DELETE was throttled, failed transiently or went unanswered; waiting until the Retry-After (or backoff) deadline to send it again. A late 204 for the earlier DELETE still counts.',
           on: {
             'deadline.reached': {
               guard: 'deadlineDue',
               target: 'hangingUp',
               actions: 'clearDeadline',
             },
+            'delete.succeeded': { target: 'confirming', actions: 'armConfirmDeadline' },
           },
         },
         confirming: {
@@ -344,21 +317,19 @@ export const callMachine = setup({
         },
         verifying: {
           description:
-            'The terminated notification is overdue; asking Graph for the call (graph.getCall on entry). 404 means it is over.',
-          entry: ['requestGetCall', 'countVerification'],
+            'The terminated notification is overdue; asking Graph for the call (graph.getCall on entry). 404 means it is over; no answer within requestTimeoutMs counts as a failed GET.',
+          entry: ['requestGetCall', 'countVerification', 'armRequestDeadline'],
           on: {
             'getCall.result': [
               {
                 guard: 'isConfirmedEnded',
                 target: '#call.terminated',
-                actions: [changeThrough('concludeVerified'), 'concludeVerified'],
+                actions: 'concludeVerified',
               },
               { guard: 'canVerifyAgain', target: 'confirming', actions: 'armConfirmDeadline' },
-              {
-                target: '#call.terminated',
-                actions: [changeThrough('concludeUnconfirmed'), 'concludeUnconfirmed'],
-              },
+              { target: '#call.terminated', actions: 'concludeUnconfirmed' },
             ],
+            'deadline.reached': { guard: 'deadlineDue', actions: 'failOverdueGetCall' },
           },
         },
       },

@@ -8,6 +8,8 @@ export const DEFAULT_CALL_OPTIONS: ResolvedCallOptions = Object.freeze({
   maxVerifications: 3,
   retryBaseDelayMs: 1_000,
   maxRetryDelayMs: 60_000,
+  requestTimeoutMs: 30_000,
+  setupTimeoutMs: 120_000,
 });
 
 export function createCallContext(input: CallInput): CallContext {

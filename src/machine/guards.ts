@@ -30,6 +30,18 @@ export function verdictOf(context: CallContext, event: CallEvent): NotificationV
   return verdict;
 }
 
+function isDue(context: CallContext, event: CallEvent): boolean {
+  return (
+    event.type === 'deadline.reached' &&
+    context.deadline !== null &&
+    event.at >= context.deadline.at
+  );
+}
+
+function saysEnded(event: CallEvent): boolean {
+  return event.type === 'getCall.result' && (event.status === 404 || event.state === 'terminated');
+}
+
 const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([0, 408, 429, 500, 502, 503, 504]);
 
 /** Whether a failed Graph request is worth repeating: throttling, server errors, network errors (status 0). */
@@ -57,12 +69,15 @@ export const guards = {
   wasActive: ({ context }: GuardArgs) => phaseOf(context.state) === 'active',
   // Timers are armed by the runtime from context; one that fires for an older deadline (it
   // was re-armed, or restored from a snapshot) arrives early and must not move the call.
-  deadlineDue: ({ context, event }: GuardArgs) =>
-    event.type === 'deadline.reached' &&
-    context.deadline !== null &&
-    event.at >= context.deadline.at,
-  isConfirmedEnded: ({ event }: GuardArgs) =>
-    event.type === 'getCall.result' && (event.status === 404 || event.state === 'terminated'),
+  deadlineDue: ({ context, event }: GuardArgs) => isDue(context, event),
+  setupTimedOut: ({ context, event }: GuardArgs) =>
+    context.deadline?.kind === 'setup' && isDue(context, event),
+  requestTimedOut: ({ context, event }: GuardArgs) =>
+    context.deadline?.kind === 'request' && isDue(context, event),
+  awaitsSetupCheck: ({ context }: GuardArgs) => context.deadline?.kind === 'request',
+  isConfirmedEnded: ({ event }: GuardArgs) => saysEnded(event),
+  setupCheckFoundGone: ({ context, event }: GuardArgs) =>
+    context.deadline?.kind === 'request' && saysEnded(event),
   canVerifyAgain: ({ context }: GuardArgs) =>
     context.verifications < context.options.maxVerifications,
 };

@@ -16,7 +16,9 @@
  */
 import { createActor, type SnapshotFrom } from 'xstate';
 import { callMachine } from './callMachine.js';
-import type { CallEmitted, CallEvent, CallInput } from './types.js';
+import { classifyNotification } from './classifyNotification.js';
+import { phaseOfContext } from './context.js';
+import type { CallContext, CallEmitted, CallEvent, CallInput } from './types.js';
 
 /** A snapshot of {@link callMachine}. */
 export type CallSnapshot = SnapshotFrom<typeof callMachine>;
@@ -88,8 +90,9 @@ export function startCall(input: CallInput, machine: CallMachine = callMachine):
 }
 
 /**
- * Applies one event to a snapshot, without an actor. A terminated call is final: it returns
- * the same snapshot and emits nothing (judge late notifications with `classifyNotification`).
+ * Applies one event to a snapshot, without an actor. Emits `call.stateChanged` when the step
+ * moved the call's state or phase. A terminated call is final: its snapshot stays as it is, and
+ * a notification about it is judged `late` (or `subresource`) with the same rules as a live one.
  *
  * @example
  * ```ts
@@ -101,9 +104,85 @@ export function stepCall(
   event: CallEvent,
   machine: CallMachine = callMachine,
 ): CallStep {
-  if (snapshot.status !== 'active') return { snapshot, emitted: [] };
+  if (snapshot.status !== 'active') return { snapshot, emitted: judgeAfterEnd(snapshot, event) };
   const { scope, collected } = inertScope(machine);
   collected.length = 0;
   const next = machine.transition(snapshot, event, scope);
-  return { snapshot: next, emitted: emittedOf(collected.splice(0)) };
+  const emitted = emittedOf(collected.splice(0));
+  announceChange(snapshot.context, next.context, emitted);
+  return { snapshot: next, emitted };
+}
+
+/**
+ * Restores a persisted call snapshot (`persistCallSnapshot`, or xstate's own
+ * `getPersistedSnapshot`) without an actor. Throws when the chart cannot resume from it (a state
+ * it does not have).
+ *
+ * @example
+ * ```ts
+ * const snapshot = restoreCall(JSON.parse(stored));
+ * const { emitted } = stepCall(snapshot, { type: 'hangUp', at: Date.now() });
+ * ```
+ */
+export function restoreCall(persisted: unknown, machine: CallMachine = callMachine): CallSnapshot {
+  const { scope } = inertScope(machine);
+  let snapshot: CallSnapshot;
+  try {
+    // restoreSnapshot revives the history states a failed hang-up returns to; it reads the
+    // scope only to parent child actors, and a call has none.
+    snapshot = machine.restoreSnapshot(
+      persisted as Parameters<CallMachine['restoreSnapshot']>[0],
+      scope,
+    );
+  } catch (error) {
+    throw cannotResume(persisted, error);
+  }
+  if (snapshot.status === 'error') throw cannotResume(persisted, snapshot.error);
+  return snapshot;
+}
+
+function cannotResume(persisted: unknown, cause: unknown): Error {
+  const value = (persisted as { value?: unknown } | null)?.value;
+  return new Error(
+    `the call machine cannot resume from ${JSON.stringify(value)}: ${cause instanceof Error ? cause.message : String(cause)}`,
+    { cause },
+  );
+}
+
+function judgeAfterEnd(snapshot: CallSnapshot, event: CallEvent): CallEmitted[] {
+  if (event.type !== 'notification' || typeof event.notification !== 'object') return [];
+  const { context } = snapshot;
+  const notification = event.notification;
+  const { callId } = context;
+  const verdict = classifyNotification(
+    { state: context.state, phase: phaseOfContext(context), etag: context.etag },
+    notification,
+  );
+  return verdict === 'subresource'
+    ? [{ type: 'notification.subresource', callId, notification, at: event.at }]
+    : [{ type: 'notification.ignored', callId, notification, verdict: 'late', at: event.at }];
+}
+
+// The news of a move goes before the first command or the termination it led to, and after the
+// notification that caused it: the order a listener would tell the story in.
+function announceChange(before: CallContext, after: CallContext, emitted: CallEmitted[]): void {
+  if (before === after) return;
+  const from = { state: before.state, phase: phaseOfContext(before) };
+  const to = { state: after.state, phase: phaseOfContext(after) };
+  if (from.state === to.state && from.phase === to.phase) return;
+  const change: CallEmitted =
+    after.etag === null
+      ? { type: 'call.stateChanged', callId: after.callId, from, to, at: after.updatedAt }
+      : {
+          type: 'call.stateChanged',
+          callId: after.callId,
+          from,
+          to,
+          etag: after.etag,
+          at: after.updatedAt,
+        };
+  const at = emitted.findIndex(
+    (event) => event.type === 'call.terminated' || event.type.startsWith('graph.'),
+  );
+  emitted.splice(at === -1 ? emitted.length : at, 0, change);
 }

@@ -28,6 +28,16 @@ export interface CallOptions {
   readonly retryBaseDelayMs?: number;
   /** Upper bound of the backoff (and of any `Retry-After`). Default 60 000. */
   readonly maxRetryDelayMs?: number;
+  /**
+   * How long a DELETE or GET the machine asked for may stay unanswered; past it the request
+   * counts as a transient failure (status 0) and is retried like a 503. Default 30 000.
+   */
+  readonly requestTimeoutMs?: number;
+  /**
+   * How long a call may stay in setup (incoming, ringing, redirecting, establishing) before the
+   * machine asks Graph with a GET whether it still exists; 404 ends it as `gone`. Default 120 000.
+   */
+  readonly setupTimeoutMs?: number;
 }
 
 /** {@link CallOptions} with every default filled in, as kept in context. */
@@ -122,8 +132,12 @@ export interface CallOutcome {
 
 /** The one deadline a call may be waiting for; the runtime arms a timer for `at`. */
 export interface CallDeadline {
-  /** `retry`: re-send the DELETE; `confirm`: give up waiting for `terminated` and ask Graph. */
-  readonly kind: 'retry' | 'confirm';
+  /**
+   * `retry`: re-send the DELETE; `confirm`: give up waiting for `terminated` and ask Graph;
+   * `request`: the DELETE or GET in flight is overdue (a transient failure); `setup`: the call
+   * has been in setup too long, ask Graph whether it still exists.
+   */
+  readonly kind: 'retry' | 'confirm' | 'request' | 'setup';
   readonly at: number;
 }
 

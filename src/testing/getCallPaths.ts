@@ -89,6 +89,8 @@ function stateKey(snapshot: CallSnapshot): unknown[] {
     c.etag,
     c.hangUp !== null,
     c.verifications,
+    // Which deadline runs tells a setup call waiting for its check's GET from one that is not.
+    c.deadline?.kind ?? null,
     c.outcome?.reason ?? null,
   ];
 }

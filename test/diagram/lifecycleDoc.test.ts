@@ -31,7 +31,7 @@ describe('docs/lifecycle.md', () => {
     for (const path of ['starting', 'setup.incoming', 'active.hist', 'terminating.verifying']) {
       expect(doc).toMatch(new RegExp(`^\\| \`${path.replace('.', '\\.')}\` \\|`, 'm'));
     }
-    expect(doc).toContain('| `terminating` | `ending` | compound, starts in `hangingUp` |');
+    expect(doc).toContain('| `terminating` | `terminating` | compound, starts in `hangingUp` |');
     expect(doc).toContain('| `starting` |  | transient |');
     expect(doc).toContain('| `setup.hist` | `setup` | history (shallow) |');
   });

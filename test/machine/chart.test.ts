@@ -51,10 +51,10 @@ describe('the chart reads like documentation', () => {
     expect([...usedActions].sort()).toEqual([...actionNames].sort());
   });
 
-  it('tags the phases: setup, active, ending', () => {
+  it('tags the phases: setup, active, terminating', () => {
     expect(callMachine.root.states.setup?.tags).toEqual(['setup']);
     expect(callMachine.root.states.active?.tags).toEqual(['active']);
-    expect(callMachine.root.states.terminating?.tags).toEqual(['ending']);
+    expect(callMachine.root.states.terminating?.tags).toEqual(['terminating']);
     expect(callMachine.root.states.terminated?.type).toBe('final');
   });
 });

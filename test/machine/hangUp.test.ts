@@ -15,7 +15,7 @@ describe('hang-up in the pure machine', () => {
     call.send({ type: 'hangUp', at: 1_001 });
     call.send({ type: 'hangUp', at: 1_002 });
     expect(call.of('graph.deleteCall')).toHaveLength(1);
-    expect(call.snapshot().hasTag('ending')).toBe(true);
+    expect(call.snapshot().hasTag('terminating')).toBe(true);
   });
 
   it('announces the move to terminating while Graph still reports the earlier state', () => {
@@ -97,7 +97,8 @@ describe('hang-up in the pure machine', () => {
     call.send({ type: 'deadline.reached', at: 3_228 });
     expect(call.value()).toEqual({ terminating: 'hangingUp' });
     expect(call.of('graph.deleteCall').map((c) => c.attempt)).toEqual([1, 2]);
-    expect(call.context().deadline).toBeNull();
+    // The second DELETE waits for its answer until requestTimeoutMs, like the first.
+    expect(call.context().deadline).toEqual({ kind: 'request', at: 3_228 + 30_000 });
   });
 
   it('without Retry-After, retries back off exponentially from retryBaseDelayMs', () => {

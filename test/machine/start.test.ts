@@ -67,6 +67,8 @@ describe('starting a call from input', () => {
       maxVerifications: 7,
       retryBaseDelayMs: 1_000,
       maxRetryDelayMs: 60_000,
+      requestTimeoutMs: 30_000,
+      setupTimeoutMs: 120_000,
     });
   });
 

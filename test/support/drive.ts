@@ -1,22 +1,32 @@
-import { createActor } from 'xstate';
-import { type CallEmitted, type CallEvent, type CallInput, callMachine } from '../../src/index.js';
+import {
+  type CallEmitted,
+  type CallEvent,
+  type CallInput,
+  type CallSnapshot,
+  startCall,
+  stepCall,
+} from '../../src/index.js';
 
-/** A started call actor that records everything it emits. */
+/**
+ * A call stepped with `startCall` / `stepCall` (the one engine the registry runs), recording
+ * everything it emits. Events sent to an ended call are stepped too: the step function judges
+ * late notifications and ignores the rest, without warnings.
+ */
 export function drive(input: CallInput) {
-  const actor = createActor(callMachine, { input });
-  const emitted: CallEmitted[] = [];
-  actor.on('*', (e) => emitted.push(e));
-  actor.start();
+  const started = startCall(input);
+  let current: CallSnapshot = started.snapshot;
+  const emitted: CallEmitted[] = [...started.emitted];
   return {
-    actor,
     emitted,
     send(event: CallEvent) {
-      actor.send(event);
-      return actor.getSnapshot();
+      const step = stepCall(current, event);
+      current = step.snapshot;
+      emitted.push(...step.emitted);
+      return current;
     },
-    snapshot: () => actor.getSnapshot(),
-    context: () => actor.getSnapshot().context,
-    value: () => actor.getSnapshot().value,
+    snapshot: () => current,
+    context: () => current.context,
+    value: () => current.value,
     of<T extends CallEmitted['type']>(type: T) {
       return emitted.filter((e): e is Extract<CallEmitted, { type: T }> => e.type === type);
     },

@@ -1,12 +1,13 @@
 import { vi } from 'vitest';
-import { transition } from 'xstate';
 import {
   type CallEvent,
   type CallSnapshot,
-  callMachine,
+  type callMachine,
   createCallRegistry,
   getCallView,
+  MemoryCallStore,
   type RegistryEventType,
+  stepCall,
 } from '../../src/index.js';
 import type { CallPath } from '../../src/testing/index.js';
 import { ManualFetch } from './manualFetch.js';
@@ -39,13 +40,17 @@ export async function replayThroughStack(
   options: { readonly stack?: typeof callMachine } = {},
 ): Promise<Mismatch[]> {
   const graph = new ManualFetch();
+  const store = new MemoryCallStore({ ttlMs: 100 * HOUR });
   const registry = createCallRegistry({
     // The stack may run a mutated machine; the model is always the real one.
     ...(options.stack === undefined ? {} : { machine: options.stack }),
+    store,
     graph: {
       getToken: async () => 'token',
       baseUrl: 'https://graph.test/v1.0',
       fetch: graph.fetch,
+      // Requests wait for the step that answers them: only the machine's deadlines time out.
+      timeoutMs: 1_000 * HOUR,
     },
     // Far beyond any deadline, so the next timer is always the deadline a step waits for.
     keepAliveMs: 10 * HOUR,
@@ -62,13 +67,13 @@ export async function replayThroughStack(
     }
   };
   try {
-    registry.track(callId, path.input.state === undefined ? {} : { state: path.input.state });
+    await registry.track(callId, path.input.state === undefined ? {} : { state: path.input.state });
     await vi.advanceTimersByTimeAsync(0);
     check(0, 'start', comparable(getCallView(path.start)));
     let previous = path.start;
     for (const [i, step] of path.steps.entries()) {
       told.length = 0;
-      await perform(step.event, registry, graph, callId);
+      await perform(step.event, registry, graph, store, callId);
       await vi.advanceTimersByTimeAsync(0);
       check(i + 1, step.event.type, comparable(getCallView(step.snapshot)));
       // What the bot is told must match what the model emits, event for event.
@@ -99,11 +104,11 @@ const BOT_EVENTS: readonly RegistryEventType[] = [
   'notification.subresource',
 ];
 
+// The model is the machine as the one engine steps it (startCall / stepCall), which also derives
+// `call.stateChanged` from the views before and after each step.
 function modelEmits(from: CallSnapshot, event: CallEvent): string[] {
-  const [, actions] = transition(callMachine, from, event);
-  return (actions as readonly { type: string; params: unknown }[])
-    .filter((a) => a.type === 'xstate.emit')
-    .map((a) => (a.params as { event: { type: string } }).event.type)
+  return stepCall(from, event)
+    .emitted.map((e) => e.type)
     .filter((type) => !type.startsWith('graph.'));
 }
 
@@ -111,6 +116,7 @@ async function perform(
   event: CallEvent,
   registry: ReturnType<typeof createCallRegistry>,
   graph: ManualFetch,
+  store: MemoryCallStore,
   callId: string,
 ): Promise<void> {
   switch (event.type) {
@@ -150,13 +156,20 @@ async function perform(
           : { error: { code: 'itemNotFound', message: 'gone' } },
       );
       return;
+    // Time moves to the moment the store says the call is due (its deadline, or its keepAlive):
+    // other timers (a waiter's poll) may come first, and must not be mistaken for it.
     case 'keepAlive.result':
       graph.autoAnswer.set('POST', () => new Response(null, { status: event.status }));
-      await vi.advanceTimersToNextTimerAsync();
+      await advanceTo(store.nextDueAt());
       graph.autoAnswer.delete('POST');
       return;
     case 'deadline.reached':
-      await vi.advanceTimersToNextTimerAsync();
+      await advanceTo(store.nextDueAt());
       return;
   }
+}
+
+async function advanceTo(at: number | undefined): Promise<void> {
+  if (at === undefined) throw new Error('the model waits for a deadline the store does not have');
+  await vi.advanceTimersByTimeAsync(Math.max(0, at - Date.now()));
 }

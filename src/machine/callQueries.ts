@@ -1,0 +1,74 @@
+/**
+ * What whoever runs the machine needs to know about a snapshot, asked of the machine module
+ * rather than read off state names: when the call next needs attention, whether a hang-up is
+ * still waiting for Graph to take it, and how a step judged the notification it was given.
+ *
+ * @example
+ * ```ts
+ * import { dueAtOf, startCall, stepCall, verdictOfStep } from 'graph-call-machine';
+ *
+ * const { snapshot } = startCall({ callId: 'c1', state: 'established', at: 0 });
+ * const step = stepCall(snapshot, { type: 'hangUp', at: 1_000 });
+ * dueAtOf(step.snapshot);      // 31_000: the DELETE's answer is overdue then
+ * verdictOfStep(step.emitted); // undefined: no notification was judged
+ * ```
+ * @module
+ */
+import type { CallSnapshot } from './stepCall.js';
+import type { CallEmitted, NotificationVerdict } from './types.js';
+
+/**
+ * The time (epoch ms) at which the call must be sent `deadline.reached`, or `undefined` when
+ * it waits for nothing. Every state that waits for a request's answer has one.
+ *
+ * @example
+ * ```ts
+ * const at = dueAtOf(snapshot);
+ * if (at !== undefined) setTimeout(() => send({ type: 'deadline.reached', at: Date.now() }), at - Date.now());
+ * ```
+ */
+export function dueAtOf(snapshot: CallSnapshot): number | undefined {
+  return snapshot.status === 'active' ? (snapshot.context.deadline?.at ?? undefined) : undefined;
+}
+
+/**
+ * Whether a hang-up is still waiting for Graph to take the DELETE (in flight, or waiting to be
+ * retried). Once it is not, the hang-up was taken (the call is terminating or over) or failed.
+ *
+ * @example
+ * ```ts
+ * if (!isHangUpPending(step.snapshot)) resolveHangUp(getCallView(step.snapshot));
+ * ```
+ */
+export function isHangUpPending(snapshot: CallSnapshot): boolean {
+  return (
+    snapshot.status === 'active' &&
+    (snapshot.matches({ terminating: 'hangingUp' }) ||
+      snapshot.matches({ terminating: 'retryWait' }))
+  );
+}
+
+/**
+ * How the notification given to a step was judged, read from what the step emitted (every
+ * notification step emits exactly one of `call.notification`, `notification.ignored` and
+ * `notification.subresource`). `undefined` when the step was given no notification.
+ *
+ * @example
+ * ```ts
+ * const step = stepCall(snapshot, { type: 'notification', notification, at: Date.now() });
+ * counts[verdictOfStep(step.emitted) ?? 'unchanged'] += 1;
+ * ```
+ */
+export function verdictOfStep(emitted: readonly CallEmitted[]): NotificationVerdict | undefined {
+  for (const event of emitted) {
+    switch (event.type) {
+      case 'call.notification':
+      case 'notification.ignored':
+        return event.verdict;
+      case 'notification.subresource':
+        return 'subresource';
+      default:
+    }
+  }
+  return undefined;
+}
