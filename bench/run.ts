@@ -10,13 +10,12 @@ import {
   type CallEvent,
   type CallSnapshot,
   createCallRegistry,
-  createWebhookHandler,
   type GraphClient,
   parseNotifications,
   startCall,
   stepCall,
-  toNodeListener,
 } from '../src/index.js';
+import { createWebhookHandler, toNodeListener } from '../src/webhook/index.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
@@ -367,7 +366,7 @@ async function latencyFigure() {
   const toDelete: number[] = [];
   const toTerminated: number[] = [];
   for (const id of callIds(calls, 'l')) {
-    registry.track(id, { state: 'established' });
+    await registry.track(id, { state: 'established' });
     const start = process.hrtime.bigint();
     await registry.hangUp(id);
     toDelete.push(Number(deleteSeen - start) / 1_000);

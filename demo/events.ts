@@ -6,6 +6,7 @@
  * @module
  */
 import type {
+  CallDeadline,
   CallOutcome,
   CallStateChange,
   ChangeType,
@@ -111,7 +112,7 @@ export type DemoEvent =
       /** Set when the call's Graph state or phase changed (`call.stateChanged`). */
       readonly state?: { readonly from: CallStateChange; readonly to: CallStateChange };
       /** Set when a new deadline was recorded: what it is for and how far ahead. */
-      readonly deadline?: { readonly kind: 'retry' | 'confirm'; readonly inMs: number };
+      readonly deadline?: { readonly kind: CallDeadline['kind']; readonly inMs: number };
     }
   | {
       readonly type: 'hangUpFailed';

@@ -6,7 +6,7 @@
  * @module
  */
 import { once } from 'node:events';
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { InspectionEvent } from 'xstate';
@@ -14,16 +14,18 @@ import {
   type CallRegistry,
   createCallRegistry,
   createGraphClient,
-  createGraphTokenValidator,
-  createWebhookHandler,
   type GraphCallState,
   type GraphClient,
   type GraphResult,
   isGraphCallState,
   type KnownCallState,
-  toNodeListener,
 } from '../src/index.js';
 import { createFakeGraph, type FakeGraph, type FakeGraphFaults } from '../src/testing/index.js';
+import {
+  createGraphTokenValidator,
+  createWebhookHandler,
+  toNodeListener,
+} from '../src/webhook/index.js';
 import type { Emit, RequestKind } from './events.js';
 
 // Made-up ids: the webhook checks that the fake Graph's tokens name them, as it would Microsoft's.
@@ -69,12 +71,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   // The webhook must be listening before the fake Graph exists (it is told where to post), and
   // the registry needs the fake's URL; so the server starts first and gets its handler later.
-  let handle: ((req: Request) => Promise<Response>) | undefined;
-  const server = createServer(
-    toNodeListener(async (req) =>
-      handle === undefined ? new Response(null, { status: 503 }) : handle(req),
-    ),
-  );
+  let webhook: RequestListener | undefined;
+  const server = createServer((req, res) => {
+    if (webhook === undefined) res.writeHead(503).end();
+    else webhook(req, res);
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const webhookUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/calls`;
@@ -96,14 +97,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     confirmTimeoutMs: options.confirmTimeoutMs,
     inspect: options.inspect,
   });
-  handle = createWebhookHandler(registry, {
-    authenticate: createGraphTokenValidator({
-      appId: APP_ID,
-      jwks: { keys: [jwk] },
-      tenants: [TENANT_ID],
+  webhook = toNodeListener(
+    createWebhookHandler(registry, {
+      authenticate: createGraphTokenValidator({
+        appId: APP_ID,
+        jwks: { keys: [jwk] },
+        tenants: [TENANT_ID],
+      }),
+      onError: (error) => emit({ type: 'registryError', message: messageOf(error) }),
     }),
-    onError: (error) => emit({ type: 'registryError', message: messageOf(error) }),
-  });
+  );
 
   async function placeCall(): Promise<string> {
     const started = performance.now();
@@ -139,7 +142,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     const detail = `registry.track(id, { state: '${call.state}'${call.etag === undefined ? '' : `, etag: '${call.etag}'`} })`;
     emit({ type: 'bot', callId: call.id, action: 'track', detail });
-    registry.track(call.id, {
+    await registry.track(call.id, {
       state: call.state,
       ...(call.etag !== undefined && { etag: call.etag }),
     });

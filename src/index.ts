@@ -1,4 +1,11 @@
-// graph-call-machine: the public surface, grouped by concern.
+// graph-call-machine: the pure machine, the notification parser and the registry, grouped by
+// concern. Nothing here loads jose or a node: module; the rest has entry points of its own:
+//
+//   import { createCallRegistry } from 'graph-call-machine';
+//   import { createWebhookHandler, toNodeListener } from 'graph-call-machine/webhook';
+//   import { toMermaid } from 'graph-call-machine/diagram';
+//   import { createFakeGraph, notify } from 'graph-call-machine/testing';
+//   import { createRedisCallStore } from 'graph-call-machine/redis';
 
 // The wire format (src/graph): states, phases, etags, resource paths, notifications.
 export type {
@@ -27,6 +34,7 @@ export type {
   RejectionCode,
   ResultInfo,
 } from './graph/notification.js';
+export { callIdProblem, isValidCallId, MAX_CALL_ID_LENGTH } from './graph/callId.js';
 export { parseNotifications } from './graph/parseNotifications.js';
 export type {
   CallResourceKind,
@@ -38,13 +46,14 @@ export { parseResourcePath } from './graph/resourcePath.js';
 
 // The statechart (src/machine): pure, xstate v5.
 export { callMachine } from './machine/callMachine.js';
+export { dueAtOf, isHangUpPending, verdictOfStep } from './machine/callQueries.js';
 export { getCallView } from './machine/callView.js';
 export type { ReconcileView } from './machine/classifyNotification.js';
 export { classifyNotification } from './machine/classifyNotification.js';
 export type { PersistedCallSnapshot } from './machine/persistCallSnapshot.js';
 export { persistCallSnapshot } from './machine/persistCallSnapshot.js';
 export type { CallSnapshot, CallStep } from './machine/stepCall.js';
-export { startCall, stepCall } from './machine/stepCall.js';
+export { restoreCall, startCall, stepCall } from './machine/stepCall.js';
 export type {
   CallContext,
   CallDeadline,
@@ -62,21 +71,21 @@ export type {
   ResolvedCallOptions,
 } from './machine/types.js';
 
-// The runtime (src/runtime): Graph client, registry, stores, clock.
+// The runtime (src/runtime): one registry over one store contract, the Graph client, the clock.
 export { CALL_RECORD_SCHEMA_VERSION } from './runtime/callRecords.js';
+export type { CallRecord, CallStore, CommitResult, DueChange } from './runtime/callStore.js';
 export type { Clock, TimerHandle } from './runtime/clock.js';
 export { systemClock } from './runtime/clock.js';
 export type { CallRegistryOptions } from './runtime/createCallRegistry.js';
 export { createCallRegistry } from './runtime/createCallRegistry.js';
-export type {
-  SharedCallRegistry,
-  SharedCallRegistryOptions,
-} from './runtime/createSharedCallRegistry.js';
-export { createSharedCallRegistry } from './runtime/createSharedCallRegistry.js';
-export type { RestoreFailure } from './runtime/errors.js';
+export type { IngestFailure, RestoreFailure } from './runtime/errors.js';
 export {
   CallError,
+  CallVanishedError,
+  CapacityError,
   HangUpFailedError,
+  IngestIncompleteError,
+  InvalidCallIdError,
   RegistryClosedError,
   RestoreError,
   StoreConflictError,
@@ -85,17 +94,13 @@ export {
 } from './runtime/errors.js';
 export type { GraphClientOptions, GraphFetch } from './runtime/graphClient.js';
 export { createGraphClient } from './runtime/graphClient.js';
+export type { CallInspector } from './runtime/inspection.js';
+export type { MemoryCallStoreOptions } from './runtime/memoryCallStore.js';
 export { MemoryCallStore } from './runtime/memoryCallStore.js';
 export { parseRetryAfter } from './runtime/retryAfter.js';
-export type { CommitResult, DueChange, SharedCallStore } from './runtime/sharedCallStore.js';
-export { isSharedCallStore } from './runtime/sharedCallStore.js';
-export type { IngestFailure } from './runtime/sharedErrors.js';
-export { IngestIncompleteError, SharedStoreConflictError } from './runtime/sharedErrors.js';
 export type {
   CallPredicate,
-  CallRecord,
   CallRegistry,
-  CallStore,
   GetCallResult,
   GraphClient,
   GraphResult,
@@ -103,33 +108,3 @@ export type {
   RegistryEvent,
   RegistryEventType,
 } from './runtime/types.js';
-
-// The webhook (src/webhook): WHATWG handler, node:http adapter, inbound token validation.
-export type {
-  GraphTokenValidatorOptions,
-  JwksSource,
-} from './webhook/createGraphTokenValidator.js';
-export {
-  BOT_FRAMEWORK_JWKS_URL,
-  createGraphTokenValidator,
-  DEFAULT_GRAPH_ISSUERS,
-  DEFAULT_GRAPH_JWKS,
-  GRAPH_CALLING_OPENID_CONFIGURATION_URL,
-} from './webhook/createGraphTokenValidator.js';
-export type {
-  AuthResult,
-  WebhookAcceptedBody,
-  WebhookOptions,
-} from './webhook/createWebhookHandler.js';
-export { createWebhookHandler } from './webhook/createWebhookHandler.js';
-export type { ProblemCode } from './webhook/problem.js';
-export type { FetchHandler, NodeListenerOptions } from './webhook/toNodeListener.js';
-export { toNodeListener } from './webhook/toNodeListener.js';
-
-// Diagrams and the generated lifecycle document (src/diagram).
-export type { LifecycleDocOptions } from './diagram/renderLifecycleDoc.js';
-export { renderLifecycleDoc } from './diagram/renderLifecycleDoc.js';
-export type { DotOptions } from './diagram/toDot.js';
-export { toDot } from './diagram/toDot.js';
-export type { MermaidOptions } from './diagram/toMermaid.js';
-export { toMermaid } from './diagram/toMermaid.js';

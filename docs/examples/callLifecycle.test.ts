@@ -70,7 +70,7 @@ describe('the registry, fed by notify', () => {
     registry.on('call.terminated', ({ outcome }) => {
       ended.push(`${outcome.reason} ${outcome.resultInfo?.subcode}`);
     });
-    registry.track('c1', { state: 'established', etag: 'W/"4"' });
+    await registry.track('c1', { state: 'established', etag: 'W/"4"' });
 
     const terminated = notify.deleted('c1', {
       state: 'terminated',

@@ -1,6 +1,6 @@
 import { isGraphCallState } from '../graph/callState.js';
+import type { CallRecord } from './callStore.js';
 import { RestoreError } from './errors.js';
-import type { CallRecord } from './types.js';
 
 /** The format of `CallRecord.snapshot` this version writes and reads. */
 export const CALL_RECORD_SCHEMA_VERSION = 1;

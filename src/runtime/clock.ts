@@ -19,22 +19,49 @@ export type TimerHandle = unknown;
 /** Reads the time (epoch ms) and arms and disarms timers. */
 export interface Clock {
   now(): number;
-  setTimeout(callback: () => void, ms: number): TimerHandle;
+  /**
+   * Arms a timer. `holdsProcess` says whether the timer should keep a Node process alive on its
+   * own: the registry asks for it only while somebody awaits a promise the timer may settle.
+   */
+  setTimeout(callback: () => void, ms: number, holdsProcess?: boolean): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
 }
 
+/** The longest delay a Node or browser timer takes; a longer one would fire at once. */
+const MAX_TIMER_DELAY_MS = 2_147_483_647;
+
+interface SystemTimer {
+  current: ReturnType<typeof setTimeout>;
+}
+
 /**
- * The system clock. Timers are unref'd: a bot process is kept alive by its server, not by
- * a pending call deadline. Globals are read at call time so fake timers installed later apply.
+ * The system clock. A timer keeps the process alive only when asked to (`holdsProcess`): a bot
+ * process is kept alive by its server, not by a call's next keepAlive, but a script awaiting
+ * `registry.waitFor(…)` must not exit before the deadline that settles it. Delays longer than a
+ * platform timer takes (about 24.8 days) are reached in several hops rather than firing at once.
+ * Globals are read at call time so fake timers installed later apply.
  */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout(callback, ms) {
-    const handle = setTimeout(callback, Math.max(0, ms));
-    (handle as { unref?: () => void }).unref?.();
-    return handle;
+  setTimeout(callback, ms, holdsProcess = false) {
+    const dueAt = Date.now() + Math.max(0, ms);
+    const arm = (delay: number): ReturnType<typeof setTimeout> => {
+      const handle = setTimeout(
+        () => {
+          const left = dueAt - Date.now();
+          if (left > 0) timer.current = arm(left);
+          else callback();
+        },
+        Math.min(delay, MAX_TIMER_DELAY_MS),
+      );
+      if (!holdsProcess) (handle as { unref?: () => void }).unref?.();
+      return handle;
+    };
+    const timer: SystemTimer = { current: undefined as unknown as ReturnType<typeof setTimeout> };
+    timer.current = arm(Math.max(0, ms));
+    return timer;
   },
   clearTimeout(handle) {
-    clearTimeout(handle as ReturnType<typeof setTimeout>);
+    clearTimeout((handle as SystemTimer).current);
   },
 };

@@ -1,13 +1,29 @@
 /**
- * The call registry: the imperative shell around the pure machine. It routes notifications to
- * their calls, performs the Graph requests the machines ask for and feeds the results back,
- * arms the deadlines the machines record, keeps calls alive, persists every call, and evicts
- * ended ones.
+ * The call registry: the imperative shell around the pure machine, the same code for one bot
+ * instance or many. Each event (a notification, an intent, a Graph answer, a deadline) becomes
+ * one turn on its call:
+ *
+ * ```
+ *  event ──► load record ──► stepCall (pure) ──► commit(record v+1, expected v, due time)
+ *              ▲                                      │ conflict: the winner's record
+ *              └────────── retry (bounded) ◄──────────┤
+ *                                                     ▼ committed
+ *                     tell listeners and the inspector; perform the graph.* commands it emitted,
+ *                     whose answers come back as events
+ *
+ *  due calls (deadlines, keepAlives): claimed from the store under a lease, on one exact timer
+ *  (in-process store) or by polling (shared store), and sent `deadline.reached` or kept alive
+ * ```
+ *
+ * Nothing about a call lives only in this process's memory: its deadline and keepAlive time are
+ * its due time in the store, so when an instance dies another one carries on, and only the
+ * registry whose commit won performs the request that commit asked for.
  *
  * @example
  * ```ts
  * import { createServer } from 'node:http';
- * import { createCallRegistry, createWebhookHandler, toNodeListener } from 'graph-call-machine';
+ * import { createCallRegistry } from 'graph-call-machine';
+ * import { createWebhookHandler, toNodeListener } from 'graph-call-machine/webhook';
  *
  * const registry = createCallRegistry({ graph: { getToken: () => credential.getToken() } });
  * registry.on('call.terminated', ({ outcome }) => log.info(outcome));
@@ -19,400 +35,617 @@
  * ```
  * @module
  */
-import type { ActorOptions } from 'xstate';
-import type { CallNotification } from '../graph/notification.js';
+import { callIdProblem } from '../graph/callId.js';
+import type { CallNotification, RejectedNotification } from '../graph/notification.js';
 import { parseNotifications } from '../graph/parseNotifications.js';
 import { callMachine } from '../machine/callMachine.js';
-import { classifyNotification } from '../machine/classifyNotification.js';
-import { viewOfContext } from '../machine/context.js';
-import { verdictOf } from '../machine/guards.js';
+import { dueAtOf, isHangUpPending, verdictOfStep } from '../machine/callQueries.js';
+import { getCallView } from '../machine/callView.js';
+import { DEFAULT_CALL_OPTIONS } from '../machine/context.js';
 import { persistCallSnapshot } from '../machine/persistCallSnapshot.js';
+import { type CallSnapshot, restoreCall, startCall, stepCall } from '../machine/stepCall.js';
 import type {
   CallEmitted,
   CallEvent,
   CallInput,
   CallOptions,
-  CallView,
   NotificationVerdict,
 } from '../machine/types.js';
-import { actorDriver, type CallDriver, type DriverStart, snapshotDriver } from './callDriver.js';
 import { CALL_RECORD_SCHEMA_VERSION, checkRecord } from './callRecords.js';
-import { type Clock, systemClock } from './clock.js';
+import type { CallRecord, CallStore, DueChange } from './callStore.js';
+import { type Clock, systemClock, type TimerHandle } from './clock.js';
 import {
+  CapacityError,
   HangUpFailedError,
+  type IngestFailure,
+  IngestIncompleteError,
+  InvalidCallIdError,
   RegistryClosedError,
+  RestoreError,
   StoreConflictError,
   UnknownCallError,
-  WaitTimeoutError,
 } from './errors.js';
 import type { GraphClientOptions } from './graphClient.js';
 import { graphClientOf, pickCallOptions, toDeleteEvent, toGetCallEvent } from './graphEvents.js';
 import { emptyTally, ingestReport } from './ingestTally.js';
+import { type CallInspector, createInspectionFeed } from './inspection.js';
 import { MemoryCallStore } from './memoryCallStore.js';
 import { RegistryListeners } from './registryListeners.js';
-import { type QueuedTimer, TimerQueue } from './timerQueue.js';
 import type {
   CallPredicate,
-  CallRecord,
   CallRegistry,
-  CallStore,
   GraphClient,
   IngestReport,
   RegistryEvent,
 } from './types.js';
+import { Waiters } from './waiters.js';
 
 /** Options of {@link createCallRegistry}. The call options apply to every call. */
 export interface CallRegistryOptions extends CallOptions {
   /** A Graph client, or the options to create the default one over `fetch`. */
   readonly graph: GraphClient | GraphClientOptions;
-  /** Where calls are persisted. Default: a new {@link MemoryCallStore}. */
+  /**
+   * Where calls live. Default: a new {@link MemoryCallStore} (this process only). Give every
+   * instance of a bot the same shared store (`createRedisCallStore`) to run it on several.
+   */
   readonly store?: CallStore;
   /**
    * The call machine to run: `callMachine.provide({ guards, actions })` to customise a rule.
-   * Default `callMachine`. Stored snapshots must come from the same chart.
+   * Default `callMachine`. Stored snapshots must come from the same chart, on every instance.
    */
   readonly machine?: typeof callMachine;
-  /** Passed to every call actor: `@statelyai/inspect` or any xstate inspection observer. */
-  readonly inspect?: ActorOptions<typeof callMachine>['inspect'];
-  /** Time and timers. Default: the system clock, with unref'd timers. */
+  /** Told about every call and every step: `@statelyai/inspect`'s `inspect`, or any xstate inspection observer. */
+  readonly inspect?: CallInspector;
+  /** Time and timers. Default: the system clock. Instances sharing a store compare due times across clocks: keep them in sync (NTP). */
   readonly clock?: Clock;
   /** keepAlive period while a call is active. Default 15 min (Graph ends calls idle for 45); 0 turns it off. */
   readonly keepAliveMs?: number;
-  /** How long an ended call stays readable (and absorbs late notifications). Default 5 min. */
+  /**
+   * How long an ended call stays readable (and absorbs late notifications as `late`): the
+   * retention of the default store, and how long `get()` remembers it. Default 5 min.
+   */
   readonly retainTerminatedMs?: number;
   /** Default timeout of `waitFor`. Default 30 s. */
   readonly waitTimeoutMs?: number;
+  /** Live calls held at most: notifications about further new calls are rejected as `capacity`. Default 100 000. */
+  readonly maxCalls?: number;
+  /** Calls whose view `get()` keeps in memory, least recently touched dropped first. Default `maxCalls`. */
+  readonly cacheSize?: number;
+  /** How often a store without `nextDueAt` (a shared one) is asked for due calls. Default 500 ms. */
+  readonly pollMs?: number;
+  /** How long a claimed due call is this registry's to handle before another may claim it. Default 60 s. */
+  readonly leaseMs?: number;
+  /** Commit attempts per event when other registries keep winning the compare-and-set. Default 10. */
+  readonly maxCommitAttempts?: number;
+  /** Due calls claimed per store round trip. Default 100. */
+  readonly claimBatch?: number;
+  /**
+   * Walk the stored calls before `ready` and give every live one without a due time the one its
+   * snapshot calls for (records written by an older version). Default `true`.
+   */
+  readonly recoverOnStart?: boolean;
 }
 
-interface Waiter {
-  readonly until: CallPredicate;
-  readonly resolve: (view: CallView) => void;
-  readonly reject: (error: Error) => void;
-  timer: QueuedTimer | undefined;
+/** A stored call as this registry last saw it. */
+interface Known {
+  readonly version: number;
+  readonly savedAt: number;
+  readonly snapshot: CallSnapshot;
 }
 
-interface Entry {
-  readonly callId: string;
-  readonly driver: CallDriver;
-  version: number;
-  saving: Promise<void>;
-  saveQueued: boolean;
-  deadlineTimer: QueuedTimer | undefined;
-  armedDeadline: number | undefined;
-  keepAliveTimer: QueuedTimer | undefined;
-  keepAliveInFlight: boolean;
-  evictTimer: QueuedTimer | undefined;
-  hangUps: { resolve: (view: CallView) => void; reject: (error: Error) => void }[];
-  stopped: boolean;
+/** What one event does to a call: its result, the news to hand on, and the snapshot to commit. */
+interface Plan<T> {
+  readonly result: T;
+  readonly emitted: readonly CallEmitted[];
+  readonly write?: CallSnapshot;
 }
 
-const SETTLED: Promise<void> = Promise.resolve();
-const DEFAULT_KEEP_ALIVE_MS = 15 * 60_000;
-const DEFAULT_RETAIN_TERMINATED_MS = 5 * 60_000;
-const DEFAULT_WAIT_TIMEOUT_MS = 30_000;
+const DEFAULTS = {
+  keepAliveMs: 15 * 60_000,
+  retainTerminatedMs: 5 * 60_000,
+  waitTimeoutMs: 30_000,
+  maxCalls: 100_000,
+  pollMs: 500,
+  leaseMs: 60_000,
+  maxCommitAttempts: 10,
+  claimBatch: 100,
+} as const;
+const CLEAR: DueChange = { kind: 'clear' };
+// How long a shared store's count of live calls is trusted before it is asked again.
+const SHARED_COUNT_TTL_MS = 1_000;
 
 /**
- * Creates a call registry. Calls already in `options.store` are restored in the background
- * (`registry.ready`); `ingest`, `hangUp` and `waitFor` wait for that, so nothing is applied
- * to a call before it is back.
+ * Creates a call registry over `options.store` (memory by default).
  *
  * @example
  * ```ts
+ * import { createCallRegistry } from 'graph-call-machine';
+ * import { createRedisCallStore } from 'graph-call-machine/redis';
+ *
  * const registry = createCallRegistry({
  *   graph: { getToken: async () => (await credential.getToken('https://graph.microsoft.com/.default')).token },
+ *   store: createRedisCallStore({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' }),
  *   confirmTimeoutMs: 20_000,
  * });
  * registry.on('registry.error', ({ error }) => log.error(error));
  * ```
  */
-export function createCallRegistry(
-  options: CallRegistryOptions,
-): CallRegistry & { readonly ready: Promise<void> } {
-  const client = graphClientOf(options.graph);
-  const store = options.store ?? new MemoryCallStore();
+export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
   const clock = options.clock ?? systemClock;
-  const keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
-  const retainMs = options.retainTerminatedMs ?? DEFAULT_RETAIN_TERMINATED_MS;
-  const waitTimeoutMs = options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
-  const callOptions: CallOptions = pickCallOptions(options);
+  const setting = (name: keyof typeof DEFAULTS, zeroAllowed = false): number => {
+    const value = options[name] ?? DEFAULTS[name];
+    if (!(Number.isFinite(value) && (value > 0 || (zeroAllowed && value === 0)))) {
+      throw new RangeError(
+        `createCallRegistry: ${name} must be a ${zeroAllowed ? 'non-negative' : 'positive'} number, got ${String(value)}.`,
+      );
+    }
+    return value;
+  };
+  const keepAliveMs = setting('keepAliveMs', true);
+  const retainMs = setting('retainTerminatedMs', true);
+  const waitTimeoutMs = setting('waitTimeoutMs');
+  const maxCalls = setting('maxCalls');
+  const pollMs = setting('pollMs');
+  const leaseMs = setting('leaseMs');
+  const maxAttempts = setting('maxCommitAttempts');
+  const claimBatch = setting('claimBatch');
+  const cacheSize = options.cacheSize ?? maxCalls;
+  const client = graphClientOf(options.graph);
+  const store = options.store ?? new MemoryCallStore({ ttlMs: retainMs, now: () => clock.now() });
   const machine = options.machine ?? callMachine;
-  const timers = new TimerQueue(clock);
+  const callOptions = pickCallOptions(options);
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_CALL_OPTIONS.requestTimeoutMs;
+  const inProcess = typeof store.nextDueAt === 'function';
+  const inspection =
+    options.inspect === undefined ? undefined : createInspectionFeed(options.inspect, machine);
 
-  const calls = new Map<string, Entry>();
-  const waiters = new Map<string, Set<Waiter>>();
+  const known = new Map<string, Known>();
+  const ended = new Queue<[string, number]>();
+  const turns = new Map<string, Promise<void>>();
+  const pending = new Set<Promise<unknown>>();
   const listeners = new RegistryListeners();
+  const waiters = new Waiters(clock, () => armDueTimer(true));
   let closed = false;
+  let liveCount: { count: number; at: number } | undefined;
+  let dueTimer: { handle: TimerHandle; at: number; held: boolean } | undefined;
+  let claiming = false;
+  let pollFailing = false;
 
   const emit = (event: RegistryEvent): void => listeners.emit(event);
   const report = (error: unknown, callId?: string): void => listeners.report(error, callId);
 
-  function startEntry(callId: string, init: { input: CallInput } | { snapshot: unknown }): Entry {
-    const start: DriverStart =
-      'input' in init ? { input: init.input } : { callId, persisted: init.snapshot };
-    // Entries are made before their driver, which reports to them from its first step.
-    const entry = {
-      callId,
-      version: 0,
-      saving: SETTLED,
-      saveQueued: false,
-      deadlineTimer: undefined,
-      armedDeadline: undefined,
-      keepAliveTimer: undefined,
-      keepAliveInFlight: false,
-      evictTimer: undefined,
-      hangUps: [],
-      stopped: false,
-    } as Omit<Entry, 'driver'> as Entry;
-    const hooks = {
-      emitted: (emitted: CallEmitted) => onEmitted(entry, emitted),
-      changed: () => onSnapshot(entry),
-      failed: (error: unknown) => report(error, callId),
-    };
-    // Live actors only when an inspector watches: stepping snapshots does the same work
-    // without an actor's mailbox and observers (see docs/performance.md).
-    (entry as { driver: CallDriver }).driver =
-      options.inspect === undefined
-        ? snapshotDriver(machine, start, hooks)
-        : actorDriver(machine, start, hooks, options.inspect);
-    calls.set(callId, entry);
-    entry.driver.start();
+  // ── one call at a time ─────────────────────────────────────────────────────────────────
+
+  function keep<T>(promise: Promise<T>): Promise<T> {
+    pending.add(promise);
+    const done = () => pending.delete(promise);
+    promise.then(done, done);
+    return promise;
+  }
+
+  // Turns on one call run one after the other, in the order they were asked for: a POST's
+  // notifications about a call must be applied in their order, and turns of one registry would
+  // only lose compare-and-sets to each other otherwise.
+  function inTurn<T>(callId: string, task: () => Promise<T>): Promise<T> {
+    const previous = turns.get(callId);
+    const run = previous === undefined ? task() : previous.then(task);
+    const settled = run.then(noop, noop);
+    turns.set(callId, settled);
+    settled.then(() => {
+      if (turns.get(callId) === settled) turns.delete(callId);
+    });
+    return keep(run);
+  }
+
+  // ── what this registry knows ───────────────────────────────────────────────────────────
+
+  function remember(callId: string, entry: Known): void {
+    const cached = known.get(callId);
+    // A read that raced a commit of this registry must not bring back the older version; a
+    // record that expired and was created anew starts again at version 1, but later.
+    if (cached !== undefined && cached.version > entry.version && cached.savedAt >= entry.savedAt) {
+      return;
+    }
+    known.delete(callId);
+    known.set(callId, entry);
+    if (entry.snapshot.status === 'done' && cached?.snapshot.status !== 'done') {
+      ended.push([callId, entry.snapshot.context.outcome?.at ?? clock.now()]);
+    }
+    if (known.size <= cacheSize) return;
+    for (const oldest of known.keys()) {
+      if (known.size <= cacheSize) break;
+      if (!waiters.has(oldest)) forget(oldest);
+    }
+  }
+
+  function forget(callId: string): void {
+    known.delete(callId);
+    inspection?.forget(callId);
+  }
+
+  function toKnown(callId: string, record: CallRecord): Known {
+    const cached = known.get(callId);
+    if (cached?.version === record.version && cached.savedAt === record.savedAt) return cached;
+    checkRecord(callId, record);
+    let snapshot: CallSnapshot;
+    try {
+      snapshot = restoreCall(record.snapshot, machine);
+    } catch (error) {
+      throw new RestoreError(callId, 'unknownState', (error as Error).message, { cause: error });
+    }
+    const entry: Known = { version: record.version, savedAt: record.savedAt, snapshot };
+    remember(callId, entry);
     return entry;
   }
 
-  function onEmitted(entry: Entry, emitted: CallEmitted): void {
-    switch (emitted.type) {
-      case 'graph.deleteCall':
-        performDelete(entry);
-        return;
-      case 'graph.getCall':
-        performGetCall(entry);
-        return;
-      case 'call.hangUpFailed': {
-        const failure = new HangUpFailedError(
-          entry.callId,
-          emitted.status,
-          emitted.attempts,
-          emitted.error,
-        );
-        for (const waiter of entry.hangUps.splice(0)) waiter.reject(failure);
-        emit(emitted);
-        return;
+  async function load(callId: string): Promise<Known | undefined> {
+    const record = await store.load(callId);
+    if (record !== undefined) return toKnown(callId, record);
+    forget(callId);
+    return undefined;
+  }
+
+  async function hasRoom(): Promise<boolean> {
+    const now = clock.now();
+    if (liveCount === undefined || inProcess || now - liveCount.at >= SHARED_COUNT_TTL_MS) {
+      liveCount = { count: await store.countLive(), at: now };
+    }
+    return liveCount.count < maxCalls;
+  }
+
+  // ── load → step → commit ───────────────────────────────────────────────────────────────
+
+  // Starts from the cached copy when there is one: when it is current (this registry handled
+  // the call last), an event costs one store round trip, the commit; when it is not, the commit
+  // loses and hands back the current record. A step that writes nothing is trusted only once
+  // the copy it was planned on is confirmed to be the stored one.
+  async function update<T>(
+    callId: string,
+    event: CallEvent | undefined,
+    plan: (current: Known | undefined) => Plan<T>,
+  ): Promise<T> {
+    let current = known.get(callId);
+    let confirmed = current === undefined;
+    if (current === undefined) current = await load(callId);
+    for (let attempt = 1; ; attempt += 1) {
+      const step = plan(current);
+      const next = step.write;
+      if (next === undefined) {
+        if (!confirmed) {
+          const stored = await load(callId);
+          confirmed = true;
+          if (stored?.version !== current?.version || stored?.savedAt !== current?.savedAt) {
+            current = stored;
+            continue;
+          }
+        }
+        announce(callId, step.emitted);
+        if (current !== undefined) waiters.settle(callId, current.snapshot);
+        return step.result;
       }
-      case 'call.stateChanged':
-      case 'call.terminated':
-      case 'call.notification':
-      case 'notification.subresource':
-      case 'notification.ignored':
-        emit(emitted);
-        return;
-      default:
-        assertNever(emitted);
+      if (current === undefined && !(await hasRoom())) throw new CapacityError(callId, maxCalls);
+      const savedAt = clock.now();
+      const record: CallRecord = {
+        schemaVersion: CALL_RECORD_SCHEMA_VERSION,
+        version: (current?.version ?? 0) + 1,
+        snapshot: persistCallSnapshot(next),
+        savedAt,
+      };
+      const due = dueChangeOf(next, current?.snapshot, savedAt);
+      const outcome = await store.commit(callId, record, current?.version ?? 0, due);
+      if (outcome.ok) {
+        if (current === undefined && liveCount !== undefined) liveCount.count += 1;
+        remember(callId, { version: record.version, savedAt, snapshot: next });
+        inspection?.step(callId, current === undefined ? undefined : event, next);
+        armDueTimer();
+        // Only the registry whose commit won gets here: its commands are the ones performed.
+        announce(callId, step.emitted);
+        waiters.settle(callId, next);
+        return step.result;
+      }
+      if (attempt >= maxAttempts) throw new StoreConflictError(callId, attempt);
+      confirmed = true;
+      current = outcome.current === undefined ? undefined : toKnown(callId, outcome.current);
+      if (current === undefined) forget(callId);
+      // The first loss usually means only that the cached copy was old: retry at once.
+      if (attempt > 1) await backoff(attempt);
     }
   }
 
-  function onSnapshot(entry: Entry): void {
-    if (entry.stopped) return;
-    queueSave(entry);
-    syncTimers(entry);
-    settle(entry);
+  function backoff(attempt: number): Promise<void> {
+    // Full jitter: racing registries spread out instead of colliding again in lockstep.
+    const ms = Math.random() * Math.min(2 ** attempt, 100);
+    return new Promise((resolve) => clock.setTimeout(resolve, ms));
   }
 
-  // Many events for one call in the same tick cost one save: the save reads the snapshot when
-  // it runs, and saves of one call never overlap, so versions only go up.
-  function queueSave(entry: Entry): void {
-    if (entry.saveQueued) return;
-    entry.saveQueued = true;
-    entry.saving = entry.saving.then(() => persist(entry));
-  }
-
-  async function persist(entry: Entry): Promise<void> {
-    entry.saveQueued = false;
-    const record: CallRecord = {
-      schemaVersion: CALL_RECORD_SCHEMA_VERSION,
-      version: entry.version + 1,
-      snapshot: persistCallSnapshot(entry.driver.snapshot()),
-      savedAt: clock.now(),
+  /** Any event but a first notification: steps a known call; unknown calls take none. */
+  function planStep(event: CallEvent) {
+    return (current: Known | undefined): Plan<CallSnapshot | undefined> => {
+      if (current === undefined) return { result: undefined, emitted: [] };
+      const step = stepCall(current.snapshot, event, machine);
+      return moved(current.snapshot, step.snapshot)
+        ? { result: step.snapshot, emitted: step.emitted, write: step.snapshot }
+        : { result: current.snapshot, emitted: step.emitted };
     };
-    try {
-      if (await store.save(entry.callId, record, entry.version)) {
-        entry.version = record.version;
-      } else {
-        report(new StoreConflictError(entry.callId, entry.version), entry.callId);
+  }
+
+  function applyEvent(callId: string, event: CallEvent): Promise<CallSnapshot | undefined> {
+    return update(callId, event, planStep(event));
+  }
+
+  /** When some registry must look at the call next, from the snapshot committed. */
+  function dueChangeOf(
+    next: CallSnapshot,
+    previous: CallSnapshot | undefined,
+    now: number,
+  ): DueChange {
+    if (next.status !== 'active') return CLEAR;
+    const deadline = dueAtOf(next);
+    if (deadline !== undefined) return { kind: 'set', at: deadline };
+    if (keepAliveMs === 0 || getCallView(next).phase !== 'active') return CLEAR;
+    // The keepAlive period runs from when the call became active, not from its last change.
+    const wasActive =
+      previous !== undefined &&
+      dueAtOf(previous) === undefined &&
+      getCallView(previous).phase === 'active';
+    return { kind: wasActive ? 'keep' : 'set', at: now + keepAliveMs };
+  }
+
+  function announce(callId: string, emitted: readonly CallEmitted[]): void {
+    for (const event of emitted) {
+      switch (event.type) {
+        case 'graph.deleteCall':
+          perform(callId, () => client.deleteCall(callId), toDeleteEvent);
+          break;
+        case 'graph.getCall':
+          perform(callId, () => client.getCall(callId), toGetCallEvent);
+          break;
+        case 'call.hangUpFailed':
+          waiters.failHangUps(
+            callId,
+            new HangUpFailedError(callId, event.status, event.attempts, event.error),
+          );
+          emit(event);
+          break;
+        default:
+          emit(event);
       }
-    } catch (error) {
-      report(error, entry.callId);
     }
   }
 
-  function syncTimers(entry: Entry): void {
-    if (entry.stopped) return;
-    const snapshot = entry.driver.snapshot();
-    const deadline = snapshot.status === 'active' ? snapshot.context.deadline : null;
-    if (deadline?.at !== entry.armedDeadline) {
-      entry.deadlineTimer?.cancel();
-      entry.deadlineTimer = undefined;
-      entry.armedDeadline = deadline?.at;
-      if (deadline !== null) {
-        entry.deadlineTimer = timers.schedule(deadline.at, () => {
-          entry.deadlineTimer = undefined;
-          entry.armedDeadline = undefined;
-          send(entry, { type: 'deadline.reached', at: clock.now() });
-          // A timer can fire a hair early; the machine then ignores it and we arm again.
-          syncTimers(entry);
-        });
-      }
-    }
+  // ── Graph requests and their answers ───────────────────────────────────────────────────
 
-    const active = snapshot.status === 'active' && snapshot.hasTag('active');
-    if (!active || keepAliveMs <= 0) {
-      entry.keepAliveTimer?.cancel();
-      entry.keepAliveTimer = undefined;
-    } else if (entry.keepAliveTimer === undefined && !entry.keepAliveInFlight) {
-      entry.keepAliveTimer = timers.schedule(clock.now() + keepAliveMs, () => {
-        entry.keepAliveTimer = undefined;
-        performKeepAlive(entry);
-      });
-    }
-
-    if (snapshot.status === 'done' && entry.evictTimer === undefined) {
-      const endedAt = snapshot.context.outcome?.at ?? clock.now();
-      entry.evictTimer = timers.schedule(endedAt + retainMs, () => evict(entry));
-    }
+  // A request that never answers (a custom client can do that) is the machine's to time out,
+  // through the deadline of the state that waits for it; here it only must not hold `idle()`
+  // and `close()` forever, so it stops being waited for after the request timeout.
+  function perform<R>(
+    callId: string,
+    request: () => Promise<R>,
+    toEvent: (result: R, at: number) => CallEvent,
+  ): void {
+    const work = attempt(request)
+      .then((result) =>
+        // After close() an answer is not committed: the request's deadline hands the call to
+        // whichever registry runs it next.
+        closed ? undefined : inTurn(callId, () => applyEvent(callId, toEvent(result, clock.now()))),
+      )
+      .catch((error: unknown) => report(error, callId));
+    keep(bounded(work));
   }
 
-  function settle(entry: Entry): void {
-    if (entry.hangUps.length === 0 && !waiters.has(entry.callId)) return;
-    const snapshot = entry.driver.snapshot();
-    const view = viewOfContext(snapshot.context);
-    if (entry.hangUps.length > 0) {
-      const pending =
-        snapshot.matches({ terminating: 'hangingUp' }) ||
-        snapshot.matches({ terminating: 'retryWait' });
-      if (!pending) for (const waiter of entry.hangUps.splice(0)) waiter.resolve(view);
-    }
-    const set = waiters.get(entry.callId);
-    if (set === undefined) return;
-    for (const waiter of set) {
-      if (!waiter.until(view)) continue;
-      set.delete(waiter);
-      waiter.timer?.cancel();
-      waiter.resolve(view);
-    }
-    if (set.size === 0) waiters.delete(entry.callId);
-  }
-
-  function send(entry: Entry, event: CallEvent): void {
-    if (entry.stopped || entry.driver.snapshot().status !== 'active') return;
-    entry.driver.send(event);
-  }
-
-  function performDelete(entry: Entry): void {
-    void client.deleteCall(entry.callId).then((result) => {
-      send(entry, toDeleteEvent(result, clock.now()));
+  function bounded(work: Promise<unknown>): Promise<unknown> {
+    let timer: TimerHandle | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = clock.setTimeout(resolve, requestTimeoutMs);
     });
+    return Promise.race([work, timeout]).finally(() => clock.clearTimeout(timer));
   }
 
-  function performGetCall(entry: Entry): void {
-    void client.getCall(entry.callId).then((result) => {
-      send(entry, toGetCallEvent(result, clock.now()));
-    });
-  }
-
-  function performKeepAlive(entry: Entry): void {
-    entry.keepAliveInFlight = true;
-    void client.keepAlive(entry.callId).then((result) => {
-      entry.keepAliveInFlight = false;
-      if (entry.stopped) return;
-      if (!result.ok && result.status === 404) {
-        send(entry, { type: 'keepAlive.result', status: 404, at: clock.now() });
-      } else if (!result.ok) {
-        const detail = result.error?.message === undefined ? '' : `: ${result.error.message}`;
-        report(
-          new Error(
-            `graph-call-machine: keepAlive for call "${entry.callId}" failed with status ${result.status}${detail}; retrying at the next period.`,
-          ),
-          entry.callId,
-        );
-      }
-      syncTimers(entry);
-    });
-  }
-
-  function evict(entry: Entry): void {
-    if (calls.get(entry.callId) === entry) calls.delete(entry.callId);
-    entry.saving = stop(entry).then(async () => {
-      try {
-        await store.delete(entry.callId);
-      } catch (error) {
-        report(error, entry.callId);
-      }
-    });
-  }
-
-  // Takes the call out of service at once (no more events, timers or saves), and stops its
-  // actor only after the saves already queued have run: a stopped actor's snapshot says
-  // `stopped`, which must never be what gets persisted.
-  function stop(entry: Entry): Promise<void> {
-    if (!entry.stopped) {
-      entry.stopped = true;
-      entry.deadlineTimer?.cancel();
-      entry.keepAliveTimer?.cancel();
-      entry.evictTimer?.cancel();
-      entry.deadlineTimer = entry.keepAliveTimer = entry.evictTimer = undefined;
-      entry.saving = entry.saving.then(() => {
-        entry.driver.stop();
-      });
-    }
-    return entry.saving;
-  }
-
-  // After a restore nothing re-runs the entry actions that asked for a request: what must be
-  // pending is read off the snapshot instead. Re-sending a DELETE is safe, 404 means done.
-  function resumePending(entry: Entry): void {
-    const snapshot = entry.driver.snapshot();
-    if (snapshot.matches({ terminating: 'hangingUp' })) performDelete(entry);
-    else if (snapshot.matches({ terminating: 'verifying' })) performGetCall(entry);
-    syncTimers(entry);
-  }
-
-  async function restoreAll(): Promise<void> {
-    let ids: AsyncIterable<string> | Iterable<string>;
-    try {
-      const listed = store.ids();
-      ids = Symbol.asyncIterator in listed ? listed : await listed;
-    } catch (error) {
-      report(error);
+  async function keepAlive(callId: string, leaseUntil: number): Promise<void> {
+    const result = await attempt(() => client.keepAlive(callId));
+    if (!result.ok && result.status === 404) {
+      await inTurn(callId, () =>
+        applyEvent(callId, { type: 'keepAlive.result', status: 404, at: clock.now() }),
+      );
       return;
     }
-    for await (const callId of ids) {
-      if (closed) return;
-      if (calls.has(callId)) continue;
-      try {
-        restoreOne(callId, await store.load(callId));
-      } catch (error) {
-        report(error, callId);
+    if (!result.ok) {
+      const detail = result.error?.message === undefined ? '' : `: ${result.error.message}`;
+      report(
+        new Error(
+          `graph-call-machine: keepAlive for call "${callId}" failed with status ${result.status}${detail}; retrying at the next period.`,
+        ),
+        callId,
+      );
+    }
+    await store.reschedule(callId, { kind: 'set', at: clock.now() + keepAliveMs }, leaseUntil);
+    armDueTimer();
+  }
+
+  // ── due calls: deadlines and keepAlives ────────────────────────────────────────────────
+
+  async function handleDue(callId: string, leaseUntil: number): Promise<void> {
+    const current = await load(callId);
+    if (current === undefined || current.snapshot.status !== 'active') {
+      if (current === undefined) waiters.vanished(callId);
+      await store.reschedule(callId, CLEAR, leaseUntil);
+      return;
+    }
+    const deadline = dueAtOf(current.snapshot);
+    if (deadline !== undefined) {
+      const after = await applyEvent(callId, { type: 'deadline.reached', at: clock.now() });
+      if (after === current.snapshot) {
+        // Claimed before the deadline by this clock (clocks differ between instances): the
+        // machine ignored it; put the due time back where the deadline is.
+        await store.reschedule(callId, { kind: 'set', at: deadline }, leaseUntil);
+        armDueTimer();
       }
+      return;
+    }
+    if (keepAliveMs > 0 && getCallView(current.snapshot).phase === 'active') {
+      keep(bounded(keepAlive(callId, leaseUntil).catch((error: unknown) => report(error, callId))));
+      return;
+    }
+    await store.reschedule(callId, CLEAR, leaseUntil);
+  }
+
+  async function claim(): Promise<void> {
+    if (claiming || closed) return;
+    claiming = true;
+    try {
+      const now = clock.now();
+      const leaseUntil = now + leaseMs;
+      for (;;) {
+        const claimed = await store.claimDue(now, claimBatch, leaseUntil);
+        for (const callId of claimed) {
+          inTurn(callId, () => handleDue(callId, leaseUntil)).catch((error: unknown) =>
+            report(error, callId),
+          );
+        }
+        if (claimed.length < claimBatch || closed) break;
+      }
+      if (!inProcess || waiters.count > 0) await refreshWatched();
+      pollFailing = false;
+    } catch (error) {
+      // Reported once per outage, not once per poll.
+      if (!pollFailing) report(error);
+      pollFailing = true;
+    } finally {
+      claiming = false;
+    }
+    sweep(clock.now());
+    armDueTimer();
+  }
+
+  /**
+   * Arms the one timer of the registry: at the store's next due time when it knows it (in
+   * process), else at the next poll. While somebody awaits a promise of the registry, the timer
+   * holds the process open, so a script that only awaits a hang-up or a `waitFor` does not exit
+   * before the deadline that settles it.
+   */
+  function armDueTimer(rearm = false): void {
+    if (closed) return;
+    const held = waiters.count > 0;
+    const next = inProcess ? store.nextDueAt?.() : undefined;
+    let at = inProcess ? next : (dueTimer?.at ?? clock.now() + pollMs * (0.75 + Math.random() / 2));
+    // Calls that others may move are read again at the poll period while somebody waits on them.
+    if (inProcess && held) at = Math.min(at ?? Number.POSITIVE_INFINITY, clock.now() + pollMs);
+    if (dueTimer !== undefined) {
+      // A timer armed earlier than needed only leads to a claim that finds nothing yet.
+      const soonEnough = at === undefined || dueTimer.at <= at;
+      if (!rearm && dueTimer.held === held && soonEnough) return;
+      clock.clearTimeout(dueTimer.handle);
+      dueTimer = undefined;
+    }
+    if (at === undefined) return;
+    const timer = {
+      at,
+      held,
+      handle: clock.setTimeout(
+        () => {
+          if (dueTimer === timer) dueTimer = undefined;
+          keep(claim());
+        },
+        Math.max(0, at - clock.now()),
+        held,
+      ),
+    };
+    dueTimer = timer;
+  }
+
+  // Calls someone here waits on may be moved by other registries: read them again.
+  async function refreshWatched(): Promise<void> {
+    await Promise.all(
+      waiters.watched().map(async (callId) => {
+        if (turns.has(callId)) return;
+        const current = await load(callId);
+        if (current === undefined) waiters.vanished(callId);
+        else waiters.settle(callId, current.snapshot);
+      }),
+    );
+  }
+
+  // Ended calls leave the cache retainTerminatedMs after their end, oldest first; a call found
+  // ended twice is listed twice, which only costs a look.
+  function sweep(now: number): void {
+    while (ended.length > 0) {
+      const [callId, endedAt] = ended.peek() as [string, number];
+      if (endedAt + retainMs > now) break;
+      ended.shift();
+      const entry = known.get(callId);
+      if (entry?.snapshot.status === 'done' && !waiters.has(callId)) forget(callId);
     }
   }
 
-  function restoreOne(callId: string, record: CallRecord | undefined): void {
-    if (record === undefined) return;
-    checkRecord(callId, record);
-    const entry = startEntry(callId, { snapshot: record.snapshot });
-    entry.version = record.version;
-    resumePending(entry);
-  }
-
-  const ready = restoreAll();
-
-  function viewOf(callId: string): CallView | undefined {
-    const entry = calls.get(callId);
-    return entry === undefined ? undefined : viewOfContext(entry.driver.snapshot().context);
+  async function recover(): Promise<void> {
+    if (options.recoverOnStart === false) return;
+    try {
+      const listed = store.ids();
+      const ids = Symbol.asyncIterator in listed ? listed : await listed;
+      for await (const callId of ids) {
+        if (closed) return;
+        try {
+          const current = await load(callId);
+          if (current === undefined) continue;
+          const due = dueChangeOf(current.snapshot, undefined, clock.now());
+          if (due.kind !== 'clear') await store.reschedule(callId, { kind: 'keep', at: due.at });
+        } catch (error) {
+          report(error, callId);
+        }
+      }
+    } catch (error) {
+      report(error);
+    }
+    armDueTimer();
   }
 
   function ensureOpen(callId?: string): void {
     if (closed) throw new RegistryClosedError(callId);
   }
+
+  async function idle(): Promise<void> {
+    while (pending.size > 0) await Promise.allSettled([...pending]);
+  }
+
+  // ── notifications ──────────────────────────────────────────────────────────────────────
+
+  function planNotification(notification: CallNotification, at: number) {
+    return (current: Known | undefined): Plan<{ verdict: NotificationVerdict; found: boolean }> => {
+      const callId = notification.callId;
+      if (current === undefined) {
+        if (notification.resource !== 'call') {
+          return {
+            result: { verdict: 'subresource', found: false },
+            emitted: [{ type: 'notification.subresource', callId, notification, at }],
+          };
+        }
+        const input: CallInput = { callId, discoveredBy: notification, at, options: callOptions };
+        const started = startCall(input, machine);
+        return {
+          result: { verdict: verdictOfStep(started.emitted) ?? 'apply', found: true },
+          emitted: started.emitted,
+          write: started.snapshot,
+        };
+      }
+      const step = stepCall(current.snapshot, { type: 'notification', notification, at }, machine);
+      const result = { verdict: verdictOfStep(step.emitted) ?? 'unchanged', found: false };
+      return moved(current.snapshot, step.snapshot)
+        ? { result, emitted: step.emitted, write: step.snapshot }
+        : { result, emitted: step.emitted };
+    };
+  }
+
+  function capacityRejection(notification: CallNotification): RejectedNotification {
+    return {
+      index: notification.index,
+      code: 'capacity',
+      field: `value[${notification.index}]`,
+      message: `not applied: call "${notification.callId}" is new and the registry already holds ${maxCalls} live calls (maxCalls)`,
+      raw: notification.raw,
+    };
+  }
+
+  const ready = recover();
 
   return {
     ready,
@@ -421,153 +654,210 @@ export function createCallRegistry(
       await ready;
       ensureOpen();
       const { notifications, rejected } = parseNotifications(body);
-      const counts = emptyTally();
-      let unknownCalls = 0;
-      const touched = new Set<Entry>();
       for (const rejection of rejected) emit({ type: 'notification.rejected', rejection });
       const at = clock.now();
+      const counts = emptyTally();
+      let unknownCalls = 0;
+      const refused: RejectedNotification[] = [];
+      const failures: IngestFailure[] = [];
+      const byCall = new Map<string, CallNotification[]>();
       for (const notification of notifications) {
-        const entry = calls.get(notification.callId);
-        if (entry === undefined) {
-          if (notification.resource !== 'call') {
-            counts.subresource++;
-            emit({
-              type: 'notification.subresource',
-              callId: notification.callId,
-              notification,
-              at,
-            });
-            continue;
-          }
-          unknownCalls++;
-          counts.apply++;
-          touched.add(
-            startEntry(notification.callId, {
-              input: {
-                callId: notification.callId,
-                discoveredBy: notification,
-                at,
-                options: callOptions,
-              },
-            }),
-          );
-          continue;
-        }
-        counts[deliver(entry, notification, at)]++;
-        touched.add(entry);
+        const list = byCall.get(notification.callId);
+        if (list === undefined) byCall.set(notification.callId, [notification]);
+        else list.push(notification);
       }
-      await Promise.all([...touched].map((entry) => entry.saving));
-      return ingestReport(counts, rejected, unknownCalls);
+      // Calls in parallel; each call's notifications in order.
+      await Promise.all(
+        Array.from(byCall, ([callId, items]) =>
+          inTurn(callId, async () => {
+            for (const [position, notification] of items.entries()) {
+              try {
+                const event: CallEvent = { type: 'notification', notification, at };
+                const { verdict, found } = await update(
+                  callId,
+                  event,
+                  planNotification(notification, at),
+                );
+                counts[verdict] += 1;
+                if (found) unknownCalls += 1;
+              } catch (caught) {
+                if (caught instanceof CapacityError) {
+                  const rejection = capacityRejection(notification);
+                  refused.push(rejection);
+                  emit({ type: 'notification.rejected', rejection });
+                  continue;
+                }
+                const error = caught instanceof Error ? caught : new Error(String(caught));
+                report(error, callId);
+                // The call's later notifications wait for the redelivery too, to stay in order.
+                for (const rest of items.slice(position)) {
+                  failures.push({ callId, index: rest.index, error });
+                }
+                return;
+              }
+            }
+          }),
+        ),
+      );
+      const all = refused.length === 0 ? rejected : [...rejected, ...refused];
+      const result = ingestReport(counts, all, unknownCalls);
+      if (failures.length > 0) {
+        throw new IngestIncompleteError(
+          result,
+          failures.sort((a, b) => a.index - b.index),
+        );
+      }
+      return result;
     },
 
-    track(callId, trackOptions = {}) {
+    async track(callId, trackOptions = {}) {
+      const problem = typeof callId === 'string' ? callIdProblem(callId) : 'it is not a string';
+      if (problem !== undefined) throw new InvalidCallIdError(String(callId), problem);
+      await ready;
       ensureOpen(callId);
-      const known = viewOf(callId);
-      if (known !== undefined) return known;
-      const input: CallInput = { callId, at: clock.now(), options: callOptions };
-      const entry = startEntry(callId, {
-        input: {
-          ...input,
-          ...(trackOptions.state === undefined ? {} : { state: trackOptions.state }),
-          ...(trackOptions.etag === undefined ? {} : { etag: trackOptions.etag }),
-        },
-      });
-      return viewOfContext(entry.driver.snapshot().context);
+      const input: CallInput = {
+        callId,
+        at: clock.now(),
+        options: callOptions,
+        ...(trackOptions.state === undefined ? {} : { state: trackOptions.state }),
+        ...(trackOptions.etag === undefined ? {} : { etag: trackOptions.etag }),
+      };
+      // A call already stored (by this registry, another one, or before a restart) wins.
+      const snapshot = await inTurn(callId, () =>
+        update(callId, undefined, (current): Plan<CallSnapshot> => {
+          if (current !== undefined) return { result: current.snapshot, emitted: [] };
+          const started = startCall(input, machine);
+          return { result: started.snapshot, emitted: started.emitted, write: started.snapshot };
+        }),
+      );
+      return getCallView(snapshot);
     },
 
     async hangUp(callId) {
       await ready;
       ensureOpen(callId);
-      const entry = calls.get(callId);
-      if (entry === undefined) throw new UnknownCallError(callId);
-      const snapshot = entry.driver.snapshot();
-      if (snapshot.status !== 'active') return viewOfContext(snapshot.context);
-      return new Promise<CallView>((resolve, reject) => {
-        entry.hangUps.push({ resolve, reject });
-        entry.driver.send({ type: 'hangUp', at: clock.now() });
-        settle(entry);
+      const outcome = await inTurn(callId, async () => {
+        const snapshot = await applyEvent(callId, { type: 'hangUp', at: clock.now() });
+        if (snapshot === undefined) throw new UnknownCallError(callId);
+        if (!isHangUpPending(snapshot)) return { view: getCallView(snapshot) };
+        // Registered within the call's turn, so the DELETE's answer cannot be applied first.
+        return { waiting: waiters.hangUp(callId) };
       });
+      return 'view' in outcome ? outcome.view : outcome.waiting;
     },
 
-    get: viewOf,
+    get(callId) {
+      const cached = known.get(callId);
+      return cached === undefined ? undefined : getCallView(cached.snapshot);
+    },
+
+    async read(callId) {
+      const current = await load(callId);
+      if (current !== undefined) waiters.settle(callId, current.snapshot);
+      return current === undefined ? undefined : getCallView(current.snapshot);
+    },
 
     async waitFor(callId, until, waitOptions = {}) {
       await ready;
       ensureOpen(callId);
       const predicate: CallPredicate =
         until === 'terminated' ? (view) => view.phase === 'terminated' : until;
-      const current = viewOf(callId);
-      if (current !== undefined && predicate(current)) return current;
-      const timeoutMs = waitOptions.timeoutMs ?? waitTimeoutMs;
-      return new Promise<CallView>((resolve, reject) => {
-        const waiter: Waiter = { until: predicate, resolve, reject, timer: undefined };
-        let set = waiters.get(callId);
-        if (set === undefined) {
-          set = new Set();
-          waiters.set(callId, set);
-        }
-        set.add(waiter);
-        waiter.timer = timers.schedule(clock.now() + timeoutMs, () => {
-          waiters.get(callId)?.delete(waiter);
-          reject(new WaitTimeoutError(callId, timeoutMs, viewOf(callId)?.state));
-        });
-      });
+      const cached = known.get(callId);
+      const waiting = waiters.waitFor(
+        callId,
+        predicate,
+        waitOptions.timeoutMs ?? waitTimeoutMs,
+        () => {
+          const latest = known.get(callId);
+          return latest === undefined ? undefined : getCallView(latest.snapshot).state;
+        },
+      );
+      if (cached !== undefined) waiters.settle(callId, cached.snapshot);
+      // Judged against the stored call too, not only against what this registry saw last.
+      keep(
+        load(callId).then(
+          (current) => {
+            if (current !== undefined) waiters.settle(callId, current.snapshot);
+          },
+          (error: unknown) => report(error, callId),
+        ),
+      );
+      return waiting;
     },
 
     on(type, listener) {
       return listeners.on(type, listener);
     },
 
+    idle,
+
     async close() {
       if (closed) return;
       closed = true;
-      await ready;
-      const entries = [...calls.values()];
-      const stopped = entries.map((entry) => {
-        for (const waiter of entry.hangUps.splice(0)) {
-          waiter.reject(new RegistryClosedError(entry.callId));
-        }
-        return stop(entry);
-      });
-      for (const [callId, set] of waiters) {
-        for (const waiter of set) {
-          waiter.timer?.cancel();
-          waiter.reject(new RegistryClosedError(callId));
-        }
-      }
-      waiters.clear();
-      timers.clear();
-      await Promise.all(stopped);
-      calls.clear();
+      if (dueTimer !== undefined) clock.clearTimeout(dueTimer.handle);
+      dueTimer = undefined;
+      await ready.catch(noop);
+      waiters.close();
+      // Store work under way finishes; requests in flight are not waited for.
+      while (turns.size > 0) await Promise.allSettled([...turns.values()]);
+      known.clear();
     },
   };
+}
 
-  function deliver(entry: Entry, notification: CallNotification, at: number): NotificationVerdict {
-    const snapshot = entry.driver.snapshot();
-    if (snapshot.status !== 'active' || entry.stopped) {
-      // An ended call's machine is final and takes no events: judge with the same rules here.
-      const verdict = classifyNotification(viewOfContext(snapshot.context), notification);
-      if (verdict === 'subresource') {
-        emit({ type: 'notification.subresource', callId: entry.callId, notification, at });
-      } else {
-        emit({
-          type: 'notification.ignored',
-          callId: entry.callId,
-          notification,
-          verdict: 'late',
-          at,
-        });
-      }
-      return verdict === 'subresource' ? 'subresource' : 'late';
+/** Whether a step changed what is stored: a step that only handed news on writes nothing. */
+function moved(before: CallSnapshot, after: CallSnapshot): boolean {
+  return (
+    before !== after &&
+    (before.context !== after.context ||
+      before.status !== after.status ||
+      !sameValue(before.value, after.value))
+  );
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((key) =>
+    sameValue((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]),
+  );
+}
+
+/** A first-in first-out queue with O(1) shift. */
+class Queue<T> {
+  #items: T[] = [];
+  #head = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  peek(): T | undefined {
+    return this.#items[this.#head];
+  }
+
+  shift(): void {
+    this.#head += 1;
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
     }
-    const event: CallEvent = { type: 'notification', notification, at };
-    // The guards ask for the same verdict and get it from the memo: one classification.
-    const verdict = verdictOf(snapshot.context, event) ?? 'unchanged';
-    entry.driver.send(event);
-    return verdict;
   }
 }
 
-function assertNever(value: never): never {
-  throw new Error(`graph-call-machine: unhandled emitted event ${JSON.stringify(value)}`);
+/** Runs `request`, turning a synchronous throw into a rejection. */
+function attempt<R>(request: () => Promise<R>): Promise<R> {
+  try {
+    return request();
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
+
+function noop(): void {}

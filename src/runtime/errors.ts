@@ -14,6 +14,7 @@
  * @module
  */
 import type { GraphError } from '../machine/types.js';
+import type { IngestReport } from './types.js';
 
 /** Base class: every error of this library carries the call it concerns, when there is one. */
 export class CallError extends Error {
@@ -91,12 +92,76 @@ export class RestoreError extends CallError {
   }
 }
 
-/** A save lost a compare-and-set race: another writer changed the stored call. */
+/** An event could not be committed: other writers kept changing the call, up to the attempt limit. */
 export class StoreConflictError extends CallError {
-  constructor(callId: string, expectedVersion: number) {
+  readonly attempts: number;
+  constructor(callId: string, attempts: number) {
     super(
-      `graph-call-machine: the stored record of call "${callId}" is no longer at version ${expectedVersion}; another registry wrote it. This registry keeps its own view; share a store only through a shared-store mode.`,
+      `graph-call-machine: call "${callId}" was changed by other registries during each of ${attempts} attempts to commit an event; the event was not applied. Raise maxCommitAttempts if calls legitimately see this much concurrent traffic.`,
       callId,
     );
+    this.attempts = attempts;
+  }
+}
+
+/** A call id the registry will not store or send to Graph (see `callIdProblem`). */
+export class InvalidCallIdError extends CallError {
+  constructor(callId: string, problem: string) {
+    super(
+      `graph-call-machine: ${JSON.stringify(callId)} is not a usable call id: ${problem}.`,
+      callId,
+    );
+  }
+}
+
+/** The registry holds `maxCalls` live calls: a new one is refused, known calls are unaffected. */
+export class CapacityError extends CallError {
+  readonly maxCalls: number;
+  constructor(callId: string, maxCalls: number) {
+    super(
+      `graph-call-machine: call "${callId}" was not tracked: the registry already holds ${maxCalls} live calls (maxCalls). Calls that end free their place; raise maxCalls if this is legitimate load.`,
+      callId,
+    );
+    this.maxCalls = maxCalls;
+  }
+}
+
+/** The call's record disappeared from the store (deleted, or expired) while a promise waited on it. */
+export class CallVanishedError extends CallError {
+  constructor(callId: string) {
+    super(
+      `graph-call-machine: the stored record of call "${callId}" disappeared (deleted or expired) while this promise waited on it; the call's end cannot be known any more.`,
+      callId,
+    );
+  }
+}
+
+/** One notification of a POST that could not be applied. */
+export interface IngestFailure {
+  readonly callId: string;
+  /** Position of the notification among the parsed ones of the POST. */
+  readonly index: number;
+  readonly error: Error;
+}
+
+/**
+ * Some notifications of a POST could not be applied because the store failed (or conflicts
+ * never ended). Those that could were applied and are counted in `report`; the webhook answers
+ * 500 so that Graph delivers them again, which the reconciliation rules make harmless for the
+ * applied ones.
+ */
+export class IngestIncompleteError extends Error {
+  /** What was applied, as `ingest` would have resolved it. */
+  readonly report: IngestReport;
+  readonly failures: readonly IngestFailure[];
+  constructor(report: IngestReport, failures: readonly IngestFailure[]) {
+    const first = failures[0];
+    super(
+      `graph-call-machine: ${failures.length} notification(s) of this POST were not applied${first === undefined ? '' : ` (first: call "${first.callId}": ${first.error.message})`}; the others were. Answer the webhook with an error so Graph can deliver them again.`,
+      first === undefined ? undefined : { cause: first.error },
+    );
+    this.name = 'IngestIncompleteError';
+    this.report = report;
+    this.failures = failures;
   }
 }

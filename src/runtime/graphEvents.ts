@@ -1,8 +1,9 @@
 /**
- * Between the registries and the Graph client: the client from the options, the call options
+ * Between the registry and the Graph client: the client from the options, the call options
  * passed to every machine, and the machine events Graph's answers become.
  * @module
  */
+import { DEFAULT_CALL_OPTIONS } from '../machine/context.js';
 import type { CallEvent, CallOptions } from '../machine/types.js';
 import { createGraphClient, type GraphClientOptions } from './graphClient.js';
 import type { GetCallResult, GraphClient, GraphResult } from './types.js';
@@ -13,13 +14,13 @@ export function graphClientOf(graph: GraphClient | GraphClientOptions): GraphCli
     : createGraphClient(graph as GraphClientOptions);
 }
 
+/** The call options among the registry's options: every call gets them. */
 export function pickCallOptions(options: CallOptions): CallOptions {
-  const picked: { -readonly [K in keyof CallOptions]: CallOptions[K] } = {};
-  if (options.confirmTimeoutMs !== undefined) picked.confirmTimeoutMs = options.confirmTimeoutMs;
-  if (options.maxDeleteAttempts !== undefined) picked.maxDeleteAttempts = options.maxDeleteAttempts;
-  if (options.maxVerifications !== undefined) picked.maxVerifications = options.maxVerifications;
-  if (options.retryBaseDelayMs !== undefined) picked.retryBaseDelayMs = options.retryBaseDelayMs;
-  if (options.maxRetryDelayMs !== undefined) picked.maxRetryDelayMs = options.maxRetryDelayMs;
+  const picked: Partial<Record<keyof CallOptions, number>> = {};
+  for (const key of Object.keys(DEFAULT_CALL_OPTIONS) as (keyof CallOptions)[]) {
+    const value = options[key];
+    if (value !== undefined) picked[key] = value;
+  }
   return picked;
 }
 

@@ -1,53 +1,267 @@
 /**
- * The default {@link CallStore}: records in a `Map`, with the same compare-and-set contract
- * as a shared store, so code written against it behaves the same on Redis.
+ * The default {@link CallStore}: records in a `Map` and due times in a min-heap, in this
+ * process. It keeps the same contract as the Redis store (compare-and-set commits with their due
+ * time, claims under a lease, ended calls expiring after a retention time), so a registry
+ * behaves the same over either; being in process, it also tells the registry when it next has
+ * something due (`nextDueAt`), which spares the registry from polling.
  *
  * @example
  * ```ts
  * import { MemoryCallStore, createCallRegistry } from 'graph-call-machine';
  *
- * const store = new MemoryCallStore();
+ * const store = new MemoryCallStore({ ttlMs: 10 * 60_000 });
  * const registry = createCallRegistry({ graph: { getToken }, store });
  * // … later, a new registry over the same store picks up where the first one stopped:
  * const again = createCallRegistry({ graph: { getToken }, store });
  * ```
  * @module
  */
-import type { CallRecord, CallStore } from './types.js';
+import type { CallRecord, CallStore, CommitResult, DueChange } from './callStore.js';
 
-/** An in-process {@link CallStore}. Records are kept as given; treat them as immutable. */
+/** Options of {@link MemoryCallStore}. */
+export interface MemoryCallStoreOptions {
+  /** How long an ended call's record stays after its last commit, in ms. Default 5 min; 0 keeps it until deleted. */
+  readonly ttlMs?: number;
+  /** The time (epoch ms) expiry is measured with. Default `Date.now`; the registry passes its clock. */
+  readonly now?: () => number;
+}
+
+interface Stored {
+  readonly record: CallRecord;
+  readonly live: boolean;
+  /** When an ended record expires; `undefined`: it does not. */
+  readonly expiresAt: number | undefined;
+}
+
+const DEFAULT_TTL_MS = 5 * 60_000;
+
+/** An in-process {@link CallStore}. Records are kept as given: treat them as immutable. */
 export class MemoryCallStore implements CallStore {
-  readonly #records = new Map<string, CallRecord>();
+  readonly #records = new Map<string, Stored>();
+  readonly #due = new TimeHeap();
+  readonly #expiries = new TimeHeap();
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+  #live = 0;
 
-  /** How many calls are stored. */
+  constructor(options: MemoryCallStoreOptions = {}) {
+    const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
+    if (!(Number.isFinite(ttlMs) && ttlMs >= 0)) {
+      throw new RangeError(
+        `MemoryCallStore: ttlMs must be 0 or a positive number, got ${String(ttlMs)}.`,
+      );
+    }
+    this.#ttlMs = ttlMs;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** How many records are stored, ended ones not yet expired included. */
   get size(): number {
+    this.#expire();
     return this.#records.size;
   }
 
   async load(callId: string): Promise<CallRecord | undefined> {
-    return this.#records.get(callId);
+    this.#expire();
+    return this.#records.get(callId)?.record;
   }
 
-  async save(callId: string, record: CallRecord, expectedVersion: number): Promise<boolean> {
-    const current = this.#records.get(callId)?.version ?? 0;
-    if (current !== expectedVersion) return false;
-    this.#records.set(callId, record);
+  async commit(
+    callId: string,
+    record: CallRecord,
+    expectedVersion: number,
+    due: DueChange,
+  ): Promise<CommitResult> {
+    this.#expire();
+    const current = this.#records.get(callId);
+    if ((current?.record.version ?? 0) !== expectedVersion) {
+      return { ok: false, current: current?.record };
+    }
+    this.#write(callId, record);
+    this.#applyDue(callId, due);
+    return { ok: true };
+  }
+
+  async claimDue(now: number, limit: number, leaseUntil: number): Promise<readonly string[]> {
+    this.#expire();
+    const claimed: string[] = [];
+    while (claimed.length < limit) {
+      const callId = this.#due.popDue(now);
+      if (callId === undefined) break;
+      claimed.push(callId);
+    }
+    for (const callId of claimed) this.#due.set(callId, leaseUntil);
+    return claimed;
+  }
+
+  async reschedule(callId: string, due: DueChange, ifDueAt?: number): Promise<boolean> {
+    if (ifDueAt !== undefined && this.#due.get(callId) !== ifDueAt) return false;
+    if (due.kind === 'keep' && this.#due.get(callId) !== undefined) return false;
+    this.#applyDue(callId, due);
     return true;
   }
 
   async delete(callId: string): Promise<void> {
-    this.#records.delete(callId);
+    this.#remove(callId);
   }
 
   async ids(): Promise<Iterable<string>> {
+    this.#expire();
     return [...this.#records.keys()];
   }
 
+  async countLive(): Promise<number> {
+    return this.#live;
+  }
+
+  nextDueAt(): number | undefined {
+    const due = this.#due.peek();
+    const expiry = this.#expiries.peek();
+    if (due === undefined) return expiry;
+    return expiry === undefined ? due : Math.min(due, expiry);
+  }
+
   /**
-   * Writes a record without the version check: for tests and migrations that need a record
-   * as it would be found after a crash or written by another version.
+   * Writes a record without the version check and without touching its due time: for tests and
+   * migrations that need a record as it would be found after a crash or written by another
+   * version.
    */
   put(callId: string, record: CallRecord): void {
-    this.#records.set(callId, record);
+    this.#write(callId, record);
   }
+
+  #write(callId: string, record: CallRecord): void {
+    const before = this.#records.get(callId);
+    const live = (record.snapshot as { status?: unknown } | null)?.status !== 'done';
+    const expiresAt = live || this.#ttlMs === 0 ? undefined : this.#now() + this.#ttlMs;
+    this.#records.set(callId, { record, live, expiresAt });
+    this.#live += Number(live) - Number(before?.live ?? false);
+    if (expiresAt === undefined) this.#expiries.delete(callId);
+    else this.#expiries.set(callId, expiresAt);
+  }
+
+  #applyDue(callId: string, due: DueChange): void {
+    switch (due.kind) {
+      case 'set':
+        this.#due.set(callId, due.at);
+        return;
+      case 'keep':
+        if (this.#due.get(callId) === undefined) this.#due.set(callId, due.at);
+        return;
+      case 'clear':
+        this.#due.delete(callId);
+        return;
+      default:
+        assertNever(due);
+    }
+  }
+
+  #remove(callId: string): void {
+    const before = this.#records.get(callId);
+    if (before?.live === true) this.#live -= 1;
+    this.#records.delete(callId);
+    this.#due.delete(callId);
+    this.#expiries.delete(callId);
+  }
+
+  // Expiry is lazy: every operation first drops what has expired, so an idle store holds
+  // expired records until its next use, never longer.
+  #expire(): void {
+    const now = this.#now();
+    for (let callId = this.#expiries.popDue(now); callId !== undefined; ) {
+      this.#remove(callId);
+      callId = this.#expiries.popDue(now);
+    }
+  }
+}
+
+/**
+ * Times by key with the earliest first. Entries superseded by a later `set` or a `delete` stay
+ * in the heap until they surface (and are skipped), and the heap is rebuilt when they outnumber
+ * the live ones, so a call rescheduled many times costs no more than one entry for long.
+ */
+class TimeHeap {
+  readonly #at = new Map<string, number>();
+  #heap: { key: string; at: number }[] = [];
+
+  get(key: string): number | undefined {
+    return this.#at.get(key);
+  }
+
+  set(key: string, at: number): void {
+    if (this.#at.get(key) === at) return;
+    this.#at.set(key, at);
+    this.#push({ key, at });
+    if (this.#heap.length > 2 * this.#at.size + 1024) this.#rebuild();
+  }
+
+  delete(key: string): void {
+    this.#at.delete(key);
+  }
+
+  peek(): number | undefined {
+    this.#dropSuperseded();
+    return this.#heap[0]?.at;
+  }
+
+  /** Removes and returns the earliest key due at or before `now`. */
+  popDue(now: number): string | undefined {
+    this.#dropSuperseded();
+    const top = this.#heap[0];
+    if (top === undefined || top.at > now) return undefined;
+    this.#pop();
+    this.#at.delete(top.key);
+    return top.key;
+  }
+
+  #dropSuperseded(): void {
+    for (let top = this.#heap[0]; top !== undefined && this.#at.get(top.key) !== top.at; ) {
+      this.#pop();
+      top = this.#heap[0];
+    }
+  }
+
+  #rebuild(): void {
+    const entries = [...this.#at].map(([key, at]) => ({ key, at }));
+    this.#heap = [];
+    for (const entry of entries) this.#push(entry);
+  }
+
+  #push(entry: { key: string; at: number }): void {
+    const heap = this.#heap;
+    heap.push(entry);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const above = heap[parent] as { key: string; at: number };
+      if (above.at <= entry.at) break;
+      heap[i] = above;
+      i = parent;
+    }
+    heap[i] = entry;
+  }
+
+  #pop(): void {
+    const heap = this.#heap;
+    const last = heap.pop();
+    if (last === undefined || heap.length === 0) return;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= heap.length) break;
+      const right = left + 1;
+      const leftEntry = heap[left] as { key: string; at: number };
+      const rightEntry = heap[right];
+      const child = rightEntry !== undefined && rightEntry.at < leftEntry.at ? right : left;
+      const childEntry = heap[child] as { key: string; at: number };
+      if (childEntry.at >= last.at) break;
+      heap[i] = childEntry;
+      i = child;
+    }
+    heap[i] = last;
+  }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`graph-call-machine: unhandled due change ${JSON.stringify(value)}`);
 }

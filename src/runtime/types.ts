@@ -64,30 +64,6 @@ export interface IngestReport {
   readonly rejections: readonly RejectedNotification[];
 }
 
-/** A stored call: the persisted machine snapshot with what optimistic concurrency needs. */
-export interface CallRecord {
-  /** Format of `snapshot`; a registry refuses (and reports) versions it does not know. */
-  readonly schemaVersion: number;
-  /** Incremented on every save; `save` succeeds only when the stored version is the expected one. */
-  readonly version: number;
-  /** `callMachine.getPersistedSnapshot(...)`, JSON-safe. */
-  readonly snapshot: unknown;
-  /** Epoch ms of the save. */
-  readonly savedAt: number;
-}
-
-/** Where the registry keeps calls. `MemoryCallStore` is the default; `graph-call-machine/redis` shares calls across instances. */
-export interface CallStore {
-  load(callId: string): Promise<CallRecord | undefined>;
-  /**
-   * Saves when the stored version equals `expectedVersion` (0 = the call must not exist yet).
-   * Resolves `false` on a version conflict, never overwriting a newer record.
-   */
-  save(callId: string, record: CallRecord, expectedVersion: number): Promise<boolean>;
-  delete(callId: string): Promise<void>;
-  ids(): AsyncIterable<string> | Promise<Iterable<string>>;
-}
-
 /** What the bot can listen to with `registry.on(type, listener)`. */
 export type RegistryEvent =
   | Exclude<CallEmitted, { type: 'graph.deleteCall' } | { type: 'graph.getCall' }>
@@ -108,15 +84,32 @@ export type RegistryEventType = RegistryEvent['type'];
 /** A predicate over a call's view, for `waitFor`. */
 export type CallPredicate = (view: CallView) => boolean;
 
-/** The call registry: every call the bot knows, each driven by its own machine. */
+/** The call registry: every call the bot knows, each driven by the one call machine. */
 export interface CallRegistry {
-  /** Parses a webhook body and applies every notification in it to its call, in order. Never throws. */
+  /**
+   * Resolves once the start-up walk over the store is done (calls stored by an older version
+   * get the due time their snapshot calls for). Every method waits for it.
+   */
+  readonly ready: Promise<void>;
+  /**
+   * Parses a webhook body and applies every notification in it to its call, each call's
+   * notifications in order. Rejects with `IngestIncompleteError` only when the store failed
+   * for some of them (the webhook then answers 500, so Graph delivers them again).
+   */
   ingest(body: unknown): Promise<IngestReport>;
-  /** Adopts a call the bot created or learned of elsewhere (no-op for a call already known). */
-  track(callId: string, options?: { state?: KnownCallState; etag?: string }): CallView;
+  /**
+   * Adopts a call the bot created or learned of elsewhere, and resolves with its view: the
+   * stored one when the call is already known (to this or another registry over the store).
+   * Rejects with `InvalidCallIdError` for an id Graph could not have issued, and
+   * `CapacityError` when `maxCalls` live calls are held.
+   */
+  track(callId: string, options?: { state?: KnownCallState; etag?: string }): Promise<CallView>;
   /** Hangs up: resolves once Graph took the DELETE, or the call is known gone; rejects when the hang-up failed. */
   hangUp(callId: string): Promise<CallView>;
+  /** The call's view as this registry last saw it (`read` asks the store). */
   get(callId: string): CallView | undefined;
+  /** The call's view as stored now, which other registries over the same store may have moved. */
+  read(callId: string): Promise<CallView | undefined>;
   waitFor(
     callId: string,
     until: CallPredicate | 'terminated',
@@ -126,5 +119,12 @@ export interface CallRegistry {
     type: T,
     listener: (event: Extract<RegistryEvent, { type: T }>) => void,
   ): () => void;
+  /** Resolves once nothing this registry started (store operations, Graph requests) is pending. */
+  idle(): Promise<void>;
+  /**
+   * Rejects every pending promise with `RegistryClosedError`, lets store work under way finish,
+   * and stops. Answers to requests still in flight are not committed: their deadlines hand the
+   * calls to whichever registry runs them next.
+   */
   close(): Promise<void>;
 }

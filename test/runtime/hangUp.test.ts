@@ -40,7 +40,7 @@ const of = <T extends RegistryEvent['type']>(type: T) =>
 
 describe('registry.hangUp', () => {
   it('sends one DELETE, resolves once Graph took it, and ends with the notifications', async () => {
-    registry.track(ID, { state: 'established' });
+    await registry.track(ID, { state: 'established' });
     const view = await registry.hangUp(ID);
     expect(view.phase).toBe('terminating');
     expect(graph.count('DELETE', ID)).toBe(1);
@@ -56,7 +56,7 @@ describe('registry.hangUp', () => {
 
   it('404 → terminated as gone, and hangUp resolves with that view', async () => {
     graph.answer('DELETE', { ok: false, status: 404 });
-    registry.track(ID, { state: 'established' });
+    await registry.track(ID, { state: 'established' });
     const view = await registry.hangUp(ID);
     expect(view.phase).toBe('terminated');
     expect(view.outcome?.reason).toBe('gone');
@@ -64,7 +64,7 @@ describe('registry.hangUp', () => {
 
   it('429 with Retry-After 0.2 s, then 204: the second DELETE goes no earlier than 200 ms later', async () => {
     graph.answer('DELETE', { ok: false, status: 429, retryAfterMs: 200 });
-    registry.track(ID, { state: 'established' });
+    await registry.track(ID, { state: 'established' });
     const done = registry.hangUp(ID);
     await vi.advanceTimersByTimeAsync(199);
     expect(graph.count('DELETE')).toBe(1);
@@ -78,7 +78,7 @@ describe('registry.hangUp', () => {
 
   it('503 twice, then 204: three DELETEs, backing off in between', async () => {
     graph.answer('DELETE', { ok: false, status: 503 }, { ok: false, status: 503 });
-    registry.track(ID, { state: 'established' });
+    await registry.track(ID, { state: 'established' });
     const done = registry.hangUp(ID);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(graph.count('DELETE')).toBe(2);
@@ -94,7 +94,7 @@ describe('registry.hangUp', () => {
       requestId: 'r-1',
     };
     graph.answer('DELETE', { ok: false, status: 403, error });
-    registry.track(ID, { state: 'hold' });
+    await registry.track(ID, { state: 'hold' });
     const failure = await registry.hangUp(ID).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(HangUpFailedError);
     expect(failure).toMatchObject({ status: 403, attempts: 1, graphError: error, callId: ID });
@@ -107,7 +107,7 @@ describe('registry.hangUp', () => {
 
   it('a second hangUp while the first DELETE is in flight still sends one DELETE', async () => {
     graph.answer('DELETE', 'hold');
-    registry.track(ID, { state: 'established' });
+    await registry.track(ID, { state: 'established' });
     const first = registry.hangUp(ID);
     const second = registry.hangUp(ID);
     await vi.advanceTimersByTimeAsync(0);
@@ -120,7 +120,7 @@ describe('registry.hangUp', () => {
   });
 
   it('missing terminated notification → deadline → GET → 404 → terminated', async () => {
-    registry.track(ID, { state: 'established' });
+    await registry.track(ID, { state: 'established' });
     await registry.hangUp(ID);
     await vi.advanceTimersByTimeAsync(9_999);
     expect(graph.count('GET')).toBe(0);
@@ -132,7 +132,7 @@ describe('registry.hangUp', () => {
   it('GET still terminating → waits again; after maxVerifications the call is given up as unconfirmed', async () => {
     const still = { ok: true as const, status: 200, state: 'terminating' as const };
     graph.answer('GET', still, still, still);
-    registry.track(ID, { state: 'established' });
+    await registry.track(ID, { state: 'established' });
     await registry.hangUp(ID);
     await vi.advanceTimersByTimeAsync(30_000);
     expect(graph.count('GET')).toBe(3);
@@ -141,7 +141,7 @@ describe('registry.hangUp', () => {
 
   it('a remote hang-up racing ours: the terminated notification overtakes the DELETE answer', async () => {
     graph.answer('DELETE', 'hold');
-    registry.track(ID, { state: 'established' });
+    await registry.track(ID, { state: 'established' });
     const done = registry.hangUp(ID);
     await registry.ingest(envelope(terminatedItem(ID)));
     expect((await done).phase).toBe('terminated');

@@ -137,7 +137,7 @@ describe('registry.ingest', () => {
 
   it('applies events of one call in arrival order while another call’s DELETE hangs', async () => {
     graph.answer('DELETE', 'hold');
-    registry.track('slow', { state: 'established' });
+    await registry.track('slow', { state: 'established' });
     const pending = registry.hangUp('slow');
     await vi.advanceTimersByTimeAsync(0);
     // The slow call's DELETE is still unanswered; another call is not blocked by it.

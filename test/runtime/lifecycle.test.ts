@@ -52,7 +52,7 @@ describe('keepAlive', () => {
 
   it('treats a 404 as the call gone', async () => {
     graph.answer('KEEPALIVE', { ok: false, status: 404 });
-    registry.track('a', { state: 'established' });
+    await registry.track('a', { state: 'established' });
     await vi.advanceTimersByTimeAsync(15 * MINUTE);
     expect(registry.get('a')?.outcome).toEqual({ callId: 'a', reason: 'gone', at: 15 * MINUTE });
   });
@@ -61,7 +61,7 @@ describe('keepAlive', () => {
     const errors: Error[] = [];
     registry.on('registry.error', (e) => errors.push(e.error));
     graph.answer('KEEPALIVE', { ok: false, status: 503, error: { message: 'busy' } });
-    registry.track('a', { state: 'established' });
+    await registry.track('a', { state: 'established' });
     await vi.advanceTimersByTimeAsync(30 * MINUTE);
     expect(graph.count('KEEPALIVE')).toBe(2);
     expect(errors.map((e) => e.message)).toEqual([
@@ -105,7 +105,7 @@ describe('waitFor', () => {
   });
 
   it('rejects with WaitTimeoutError naming the call and where it is', async () => {
-    registry.track('a', { state: 'established' });
+    await registry.track('a', { state: 'established' });
     const failure = registry
       .waitFor('a', 'terminated', { timeoutMs: 1_000 })
       .catch((e: unknown) => e);
@@ -121,12 +121,12 @@ describe('waitFor', () => {
 
 describe('close', () => {
   it('rejects pending waits, stops every timer, and refuses further work', async () => {
-    registry.track('a', { state: 'established' });
+    await registry.track('a', { state: 'established' });
     const wait = registry.waitFor('a', 'terminated', { timeoutMs: MINUTE });
     await registry.close();
     await expect(wait).rejects.toThrow(RegistryClosedError);
     expect(vi.getTimerCount()).toBe(0);
     await expect(registry.ingest(envelope())).rejects.toThrow(RegistryClosedError);
-    expect(() => registry.track('b')).toThrow(RegistryClosedError);
+    await expect(registry.track('b')).rejects.toThrow(RegistryClosedError);
   });
 });

@@ -11,12 +11,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type CallRegistry,
-  createCallRegistry,
-  createGraphTokenValidator,
-} from 'graph-call-machine';
+import { type CallRegistry, createCallRegistry } from 'graph-call-machine';
 import { createFakeGraph, type FakeGraph, notify } from 'graph-call-machine/testing';
+import { createGraphTokenValidator } from 'graph-call-machine/webhook';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startBot } from '../bot.js';
@@ -197,15 +194,18 @@ describe('docs/examples/fileCallStore.ts', () => {
     const ended = await after.waitFor(callId, 'terminated', { timeoutMs: 2_000 });
     expect(ended.outcome?.reason).toBe('hungUp');
 
-    // A save that expects an older version never overwrites the newer record.
+    // A commit that expects an older version never overwrites the newer record.
     await after.close();
     const stored = await store.load(callId);
     expect(stored).toBeDefined();
     if (stored !== undefined) {
-      expect(await store.save(callId, stored, stored.version - 1)).toBe(false);
-      expect(
-        await store.save(callId, { ...stored, version: stored.version + 1 }, stored.version),
-      ).toBe(true);
+      const clear = { kind: 'clear' } as const;
+      expect(await store.commit(callId, stored, stored.version - 1, clear)).toEqual({
+        ok: false,
+        current: stored,
+      });
+      const next = { ...stored, version: stored.version + 1 };
+      expect(await store.commit(callId, next, stored.version, clear)).toEqual({ ok: true });
     }
   });
 });
