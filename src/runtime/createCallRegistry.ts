@@ -52,7 +52,7 @@ import type {
   NotificationVerdict,
 } from '../machine/types.js';
 import { CALL_RECORD_SCHEMA_VERSION, checkRecord } from './callRecords.js';
-import type { CallRecord, CallStore, DueChange } from './callStore.js';
+import type { CallRecord, CallStore, CommitResult, DueChange } from './callStore.js';
 import { type Clock, systemClock, type TimerHandle } from './clock.js';
 import {
   CapacityError,
@@ -151,8 +151,8 @@ const DEFAULTS = {
   claimBatch: 100,
 } as const;
 const CLEAR: DueChange = { kind: 'clear' };
-// How long a shared store's count of live calls is trusted before it is asked again.
-const SHARED_COUNT_TTL_MS = 1_000;
+// How long the store's count of live calls is trusted before it is asked again.
+const COUNT_TTL_MS = 1_000;
 
 /**
  * Creates a call registry over `options.store` (memory by default).
@@ -207,6 +207,7 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
   const waiters = new Waiters(clock, () => armDueTimer(true));
   let closed = false;
   let liveCount: { count: number; at: number } | undefined;
+  let admitting = 0;
   let dueTimer: { handle: TimerHandle; at: number; held: boolean } | undefined;
   let claiming = false;
   let pollFailing = false;
@@ -285,12 +286,25 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
     return undefined;
   }
 
-  async function hasRoom(): Promise<boolean> {
+  // The live count is the store's, asked again at most once a second and kept up to date in
+  // between with what this registry commits; calls being committed right now count too, so
+  // the notifications of one POST cannot all slip in under the bound at once.
+  async function admit(): Promise<boolean> {
     const now = clock.now();
-    if (liveCount === undefined || inProcess || now - liveCount.at >= SHARED_COUNT_TTL_MS) {
-      liveCount = { count: await store.countLive(), at: now };
+    if (liveCount === undefined || now - liveCount.at >= COUNT_TTL_MS) {
+      const count = await store.countLive();
+      liveCount = { count, at: clock.now() };
     }
-    return liveCount.count < maxCalls;
+    if (liveCount.count + admitting >= maxCalls) return false;
+    admitting += 1;
+    return true;
+  }
+
+  function countCommit(previous: CallSnapshot | undefined, next: CallSnapshot): void {
+    if (liveCount === undefined) return;
+    const wasLive = previous?.status === 'active';
+    const isLive = next.status === 'active';
+    if (wasLive !== isLive) liveCount.count += isLive ? 1 : -1;
   }
 
   // ── load → step → commit ───────────────────────────────────────────────────────────────
@@ -323,7 +337,8 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
         if (current !== undefined) waiters.settle(callId, current.snapshot);
         return step.result;
       }
-      if (current === undefined && !(await hasRoom())) throw new CapacityError(callId, maxCalls);
+      const admitted = current === undefined;
+      if (admitted && !(await admit())) throw new CapacityError(callId, maxCalls);
       const savedAt = clock.now();
       const record: CallRecord = {
         schemaVersion: CALL_RECORD_SCHEMA_VERSION,
@@ -332,9 +347,14 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
         savedAt,
       };
       const due = dueChangeOf(next, current?.snapshot, savedAt);
-      const outcome = await store.commit(callId, record, current?.version ?? 0, due);
+      let outcome: CommitResult;
+      try {
+        outcome = await store.commit(callId, record, current?.version ?? 0, due);
+      } finally {
+        if (admitted) admitting -= 1;
+      }
       if (outcome.ok) {
-        if (current === undefined && liveCount !== undefined) liveCount.count += 1;
+        countCommit(current?.snapshot, next);
         remember(callId, { version: record.version, savedAt, snapshot: next });
         inspection?.step(callId, current === undefined ? undefined : event, next);
         armDueTimer();
@@ -530,6 +550,11 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
     let at = inProcess ? next : (dueTimer?.at ?? clock.now() + pollMs * (0.75 + Math.random() / 2));
     // Calls that others may move are read again at the poll period while somebody waits on them.
     if (inProcess && held) at = Math.min(at ?? Number.POSITIVE_INFINITY, clock.now() + pollMs);
+    // The oldest ended call leaves the cache on time even when nothing else is due.
+    const oldestEnded = ended.peek();
+    if (oldestEnded !== undefined) {
+      at = Math.min(at ?? Number.POSITIVE_INFINITY, oldestEnded[1] + retainMs);
+    }
     if (dueTimer !== undefined) {
       // A timer armed earlier than needed only leads to a claim that finds nothing yet.
       const soonEnough = at === undefined || dueTimer.at <= at;
