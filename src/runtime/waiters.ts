@@ -32,6 +32,8 @@ export class Waiters {
   readonly #clock: Clock;
   readonly #hangUps = new Map<string, HangUpWaiter[]>();
   readonly #waiters = new Map<string, Set<Waiter>>();
+  /** Calls waited on that were seen stored since the wait began. */
+  readonly #seen = new Set<string>();
   readonly #onCountChange: (count: number) => void;
   #count = 0;
 
@@ -97,6 +99,7 @@ export class Waiters {
   /** Resolves (or rejects) whoever waits on the call and is answered by this snapshot. */
   settle(callId: string, snapshot: CallSnapshot): void {
     if (!this.has(callId)) return;
+    if (this.#waiters.has(callId)) this.#seen.add(callId);
     const view = getCallView(snapshot);
     if (this.#hangUps.has(callId) && !isHangUpPending(snapshot)) {
       const waiting = this.#takeHangUps(callId);
@@ -118,9 +121,18 @@ export class Waiters {
     }
   }
 
-  /** The call's record is gone: nobody waiting on it can be answered any more. */
+  /**
+   * The call's record is not in the store. A hang-up always waited on a stored call, and so did
+   * a wait that has seen it: they can no longer be answered. A wait on a call not stored yet
+   * (its first notification has not come) goes on until it is, or until its timeout.
+   */
   vanished(callId: string): void {
-    this.#rejectAll(callId, new CallVanishedError(callId));
+    const error = new CallVanishedError(callId);
+    this.failHangUps(callId, error);
+    if (!this.#seen.has(callId)) return;
+    for (const waiter of [...(this.#waiters.get(callId) ?? [])]) {
+      if (this.#drop(callId, waiter)) waiter.reject(error);
+    }
   }
 
   /** Rejects everyone with {@link RegistryClosedError}. */
@@ -138,7 +150,10 @@ export class Waiters {
   #drop(callId: string, waiter: Waiter): boolean {
     const set = this.#waiters.get(callId);
     if (set?.delete(waiter) !== true) return false;
-    if (set.size === 0) this.#waiters.delete(callId);
+    if (set.size === 0) {
+      this.#waiters.delete(callId);
+      this.#seen.delete(callId);
+    }
     if (waiter.timer !== undefined) this.#clock.clearTimeout(waiter.timer);
     this.#counted(-1);
     return true;

@@ -104,6 +104,13 @@ describe('waitFor', () => {
     expect((await ended).outcome?.reason).toBe('remote');
   });
 
+  it('waits past many polls for a call whose first notification has not come yet', async () => {
+    const ended = registry.waitFor('later', 'terminated', { timeoutMs: MINUTE });
+    await vi.advanceTimersByTimeAsync(10_000);
+    await registry.ingest(envelope(terminatedItem('later')));
+    expect((await ended).outcome?.reason).toBe('remote');
+  });
+
   it('rejects with WaitTimeoutError naming the call and where it is', async () => {
     await registry.track('a', { state: 'established' });
     const failure = registry
