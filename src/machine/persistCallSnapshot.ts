@@ -29,6 +29,7 @@ export interface PersistedCallSnapshot {
 }
 
 const NO_CHILDREN: Readonly<Record<string, never>> = Object.freeze({});
+const NO_HISTORY: Readonly<Record<string, never>> = Object.freeze({});
 
 /**
  * Persists a call snapshot. The result shares the (immutable) context with the snapshot.
@@ -39,17 +40,20 @@ const NO_CHILDREN: Readonly<Record<string, never>> = Object.freeze({});
  * ```
  */
 export function persistCallSnapshot(snapshot: CallSnapshot): PersistedCallSnapshot {
-  const history: Record<string, { id: string }[]> = {};
+  let history: Record<string, { id: string }[]> | undefined;
   const source = snapshot.historyValue as Record<string, readonly { id: string }[] | undefined>;
   for (const key in source) {
     const nodes = source[key];
-    if (nodes !== undefined) history[key] = nodes.map((node) => ({ id: node.id }));
+    if (nodes === undefined) continue;
+    history ??= {};
+    history[key] = nodes.map((node) => ({ id: node.id }));
   }
   const persisted: { -readonly [K in keyof PersistedCallSnapshot]: PersistedCallSnapshot[K] } = {
     status: snapshot.status,
     value: snapshot.value,
     context: snapshot.context,
-    historyValue: history,
+    // Most calls never failed a hang-up and have no history: they share one empty object.
+    historyValue: history ?? NO_HISTORY,
     children: NO_CHILDREN,
   };
   if (snapshot.output !== undefined) persisted.output = snapshot.output;

@@ -191,7 +191,9 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
   const claimBatch = setting('claimBatch');
   const cacheSize = options.cacheSize ?? maxCalls;
   const client = graphClientOf(options.graph);
-  const store = options.store ?? new MemoryCallStore({ ttlMs: retainMs, now: () => clock.now() });
+  // The default store forgets ended calls when the registry does (0: at once, not never).
+  const store =
+    options.store ?? new MemoryCallStore({ ttlMs: Math.max(retainMs, 1), now: () => clock.now() });
   const machine = options.machine ?? callMachine;
   const callOptions = pickCallOptions(options);
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_CALL_OPTIONS.requestTimeoutMs;

@@ -26,18 +26,11 @@ export interface MemoryCallStoreOptions {
   readonly now?: () => number;
 }
 
-interface Stored {
-  readonly record: CallRecord;
-  readonly live: boolean;
-  /** When an ended record expires; `undefined`: it does not. */
-  readonly expiresAt: number | undefined;
-}
-
 const DEFAULT_TTL_MS = 5 * 60_000;
 
 /** An in-process {@link CallStore}. Records are kept as given: treat them as immutable. */
 export class MemoryCallStore implements CallStore {
-  readonly #records = new Map<string, Stored>();
+  readonly #records = new Map<string, CallRecord>();
   readonly #due = new TimeHeap();
   readonly #expiries = new TimeHeap();
   readonly #ttlMs: number;
@@ -63,7 +56,7 @@ export class MemoryCallStore implements CallStore {
 
   async load(callId: string): Promise<CallRecord | undefined> {
     this.#expire();
-    return this.#records.get(callId)?.record;
+    return this.#records.get(callId);
   }
 
   async commit(
@@ -74,9 +67,7 @@ export class MemoryCallStore implements CallStore {
   ): Promise<CommitResult> {
     this.#expire();
     const current = this.#records.get(callId);
-    if ((current?.record.version ?? 0) !== expectedVersion) {
-      return { ok: false, current: current?.record };
-    }
+    if ((current?.version ?? 0) !== expectedVersion) return { ok: false, current };
     this.#write(callId, record);
     this.#applyDue(callId, due);
     return { ok: true };
@@ -132,12 +123,11 @@ export class MemoryCallStore implements CallStore {
 
   #write(callId: string, record: CallRecord): void {
     const before = this.#records.get(callId);
-    const live = (record.snapshot as { status?: unknown } | null)?.status !== 'done';
-    const expiresAt = live || this.#ttlMs === 0 ? undefined : this.#now() + this.#ttlMs;
-    this.#records.set(callId, { record, live, expiresAt });
-    this.#live += Number(live) - Number(before?.live ?? false);
-    if (expiresAt === undefined) this.#expiries.delete(callId);
-    else this.#expiries.set(callId, expiresAt);
+    const live = isLive(record);
+    this.#records.set(callId, record);
+    this.#live += Number(live) - Number(before !== undefined && isLive(before));
+    if (live || this.#ttlMs === 0) this.#expiries.delete(callId);
+    else this.#expiries.set(callId, this.#now() + this.#ttlMs);
   }
 
   #applyDue(callId: string, due: DueChange): void {
@@ -158,7 +148,7 @@ export class MemoryCallStore implements CallStore {
 
   #remove(callId: string): void {
     const before = this.#records.get(callId);
-    if (before?.live === true) this.#live -= 1;
+    if (before !== undefined && isLive(before)) this.#live -= 1;
     this.#records.delete(callId);
     this.#due.delete(callId);
     this.#expiries.delete(callId);
@@ -260,6 +250,10 @@ class TimeHeap {
     }
     heap[i] = last;
   }
+}
+
+function isLive(record: CallRecord): boolean {
+  return (record.snapshot as { status?: unknown } | null)?.status !== 'done';
 }
 
 function assertNever(value: never): never {
