@@ -1,22 +1,23 @@
-// Four shared registries over one real Redis, fed by the fake Graph with duplicates, reorders
-// and batches, every POST to a random instance and several in flight at once: every call ends
-// where one in-process registry leaves it, no commit is lost, and each hang-up sends one DELETE.
+// Four registries over one store, fed by the fake Graph with duplicates, reorders and batches,
+// every POST to a random registry and several in flight at once: every call ends where one
+// in-process registry leaves it, no commit is lost, and each hang-up sends one DELETE. The same
+// assertions run over each store: four registries over one real Redis (each with its own
+// connection, as bot instances have), four over one shared in-process MemoryCallStore, and one
+// over a MemoryCallStore.
 //
-// 10,000 calls (about 15 s on two cores); REDIS_CONVERGENCE_CALLS and REDIS_CONVERGENCE_SEED
-// change the size and the seed (`npm run test:soak:redis` runs 50,000).
+// 10,000 calls per store (the Redis run takes about 15 s on two cores); REDIS_CONVERGENCE_CALLS
+// and REDIS_CONVERGENCE_SEED change the size and the seed (`npm run test:soak:redis` runs 50,000).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type CallRegistry,
+  type CallStore,
   type CallView,
   createCallRegistry,
   type IngestReport,
+  MemoryCallStore,
   type RegistryEvent,
 } from '../../src/index.js';
 import { createRedisCallStore, type RedisCallStore } from '../../src/redis/index.js';
-import {
-  createSharedCallRegistry,
-  type SharedCallRegistry,
-} from '../../src/runtime/createSharedCallRegistry.js';
-import type { CommitResult, SharedCallStore } from '../../src/runtime/sharedCallStore.js';
 import {
   type CommsNotifications,
   createFakeGraph,
@@ -24,6 +25,7 @@ import {
   type FakeGraphFaults,
 } from '../../src/testing/index.js';
 import { seededRandom } from '../../src/testing/random.js';
+import { overriding } from './support/instances.js';
 import {
   hasRedisServer,
   type RedisServer,
@@ -32,10 +34,9 @@ import {
 } from './support/redisServer.js';
 
 const CALLS = Number(process.env.REDIS_CONVERGENCE_CALLS ?? 10_000);
-const INSTANCES = 4;
 const SEED = Number(process.env.REDIS_CONVERGENCE_SEED ?? 20_240_611);
 const FAULTS: FakeGraphFaults = { seed: SEED, duplicate: 0.25, reorderWindow: 4, batch: 3 };
-/** POSTs being ingested at once, across the instances. */
+/** POSTs being ingested at once, across the registries. */
 const IN_FLIGHT = 64;
 
 type Kind =
@@ -87,7 +88,7 @@ function summary(view: CallView | undefined) {
       };
 }
 
-/** The fake's setup for each call, then what ends (or moves) it; both runs do the same. */
+/** The fake's setup for each call, then what ends (or moves) it; every run does the same. */
 function begin(fake: FakeGraph, kind: Kind): string {
   if (kind === 'answerHangUp' || kind === 'reject' || kind === 'redirect') {
     const id = fake.incomingCall();
@@ -130,6 +131,7 @@ async function runSingle(plan: Scenario) {
   });
   target = (body) => registry.ingest(body);
   try {
+    const started = Date.now();
     const ids = plan.kinds.map((kind) => begin(fake, kind));
     await fake.settle();
     await Promise.all(
@@ -141,192 +143,249 @@ async function runSingle(plan: Scenario) {
       }),
     );
     await fake.settle();
-    return { ids, views: ids.map((id) => summary(registry.get(id))) };
+    const ms = Date.now() - started;
+    return { ids, views: ids.map((id) => summary(registry.get(id))), ms };
   } finally {
     await registry.close();
     await fake.close();
   }
 }
 
+// The reference is the same for every store: run once, when the first test needs it.
+let reference: ReturnType<typeof runSingle> | undefined;
+const plan = scenario();
+const single = () => {
+  reference ??= runSingle(plan);
+  return reference;
+};
+
 /** Counts the commits that won, per call: the final version must equal that count. */
 function countingCommits(
-  store: RedisCallStore,
+  store: CallStore,
   wins: Map<string, number>,
   conflicts: { count: number },
-): SharedCallStore {
-  return Object.assign(Object.create(store) as SharedCallStore, {
-    commit: async (...args: Parameters<SharedCallStore['commit']>): Promise<CommitResult> => {
-      const result = await store.commit(...args);
-      if (result.ok) wins.set(args[0], (wins.get(args[0]) ?? 0) + 1);
+): CallStore {
+  return overriding(store, {
+    commit: async (callId, record, expectedVersion, due) => {
+      const result = await store.commit(callId, record, expectedVersion, due);
+      if (result.ok) wins.set(callId, (wins.get(callId) ?? 0) + 1);
       else conflicts.count += 1;
       return result;
     },
   });
 }
 
-describe.skipIf(!hasRedisServer)(`${INSTANCES} shared registries, ${CALLS} calls`, () => {
-  let server: RedisServer;
+/** The stores the registries of one run share. */
+interface Backend {
+  readonly name: string;
+  readonly registries: number;
+  readonly needsRedis: boolean;
+  /** One store per registry (all over the same data), and how to close them. */
+  open(redisUrl: string | undefined): {
+    readonly stores: readonly CallStore[];
+    close(): Promise<void>;
+  };
+}
 
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-
-  afterAll(async () => {
-    await server?.dispose();
-  });
-
-  it('every call ends where one registry leaves it; no lost update; one DELETE per hang-up', {
-    timeout: 600_000,
-  }, async () => {
-    const plan = scenario();
-    const started = Date.now();
-    const single = await runSingle(plan);
-    const singleMs = Date.now() - started;
-
-    const route = seededRandom(SEED ^ 0xbeef);
-    const wins = new Map<string, number>();
-    const conflicts = { count: 0 };
-    const stores: RedisCallStore[] = [];
-    const registries: SharedCallRegistry[] = [];
-    const events: RegistryEvent[] = [];
-    const reports: IngestReport[] = [];
-    const failures: unknown[] = [];
-    const inFlight = new Set<Promise<void>>();
-    let posted = 0;
-
-    const fake = createFakeGraph({
-      faults: FAULTS,
-      deliver: async (body) => {
-        // Several POSTs in flight at once, each to a random instance: the same call's
-        // notifications race through different instances.
-        while (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
-        posted += body.value.length;
-        const registry = registries[Math.floor(route.next() * registries.length)];
-        const work = (registry as SharedCallRegistry)
-          .ingest(body)
-          .then((report) => {
-            reports.push(report);
-          })
-          .catch((error: unknown) => {
-            failures.push(error);
-          })
-          .finally(() => inFlight.delete(work));
-        inFlight.add(work);
-      },
-    });
-    for (let i = 0; i < INSTANCES; i += 1) {
-      const store = createRedisCallStore({ url: server.url, keyPrefix: 'conv:' });
-      stores.push(store);
-      const registry = createSharedCallRegistry({
-        graph: { getToken: async () => 't', fetch: fake.fetch, baseUrl: fake.baseUrl },
-        store: countingCommits(store, wins, conflicts),
-        keepAliveMs: 0,
-        pollMs: 50,
-      });
-      for (const type of ['call.terminated', 'call.hangUpFailed', 'registry.error'] as const) {
-        registry.on(type, (event) => events.push(event));
-      }
-      registries.push(registry);
-    }
-    const quiet = async () => {
-      do {
-        await fake.settle();
-        while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
-        await Promise.all(registries.map((r) => r.idle()));
-      } while (inFlight.size > 0);
-    };
-
-    try {
-      const sharedStarted = Date.now();
-      const ids = plan.kinds.map((kind) => begin(fake, kind));
-      expect(ids).toEqual(single.ids);
-      await quiet();
-      const hungUp: CallView[] = [];
-      const asking = new Set<Promise<void>>();
-      const ask = async (registry: SharedCallRegistry, id: string) => {
-        // As a bot would: a few dozen hang-ups at a time, not thousands in one tick.
-        while (asking.size >= IN_FLIGHT) await Promise.race(asking);
-        const work = registry
-          .hangUp(id)
-          .then((view) => {
-            hungUp.push(view);
-          })
-          .finally(() => asking.delete(work));
-        asking.add(work);
+const BACKENDS: readonly Backend[] = [
+  {
+    name: 'one real Redis',
+    registries: 4,
+    needsRedis: true,
+    open(redisUrl) {
+      const stores: RedisCallStore[] = Array.from({ length: 4 }, () =>
+        createRedisCallStore({ url: redisUrl ?? '', keyPrefix: 'conv:' }),
+      );
+      return {
+        stores,
+        async close() {
+          await Promise.all(stores.map((store) => store.close()));
+        },
       };
-      const pick = () =>
-        registries[Math.floor(route.next() * registries.length)] as SharedCallRegistry;
-      for (const [i, id] of ids.entries()) {
-        const kind = plan.kinds[i] as Kind;
-        if (!isHangUp(kind)) {
-          finishRemotely(fake, id, kind);
-          continue;
-        }
-        await ask(pick(), id);
-        // Two instances asked to hang up the same call at the same moment.
-        if (kind === 'raceHangUp') await ask(pick(), id);
-      }
-      while (asking.size > 0) await Promise.all([...asking]);
-      await quiet();
-      const sharedMs = Date.now() - sharedStarted;
+    },
+  },
+  {
+    name: 'one shared MemoryCallStore',
+    registries: 4,
+    needsRedis: false,
+    open() {
+      const store = new MemoryCallStore();
+      return { stores: [store, store, store, store], close: async () => {} };
+    },
+  },
+  {
+    name: 'a MemoryCallStore',
+    registries: 1,
+    needsRedis: false,
+    open() {
+      return { stores: [new MemoryCallStore()], close: async () => {} };
+    },
+  },
+];
 
-      const reader = registries[0] as SharedCallRegistry;
-      const views = await Promise.all(ids.map(async (id) => summary(await reader.read(id))));
+async function converge(backend: Backend, redisUrl: string | undefined): Promise<void> {
+  const reference = await single();
+  const route = seededRandom(SEED ^ 0xbeef);
+  const wins = new Map<string, number>();
+  const conflicts = { count: 0 };
+  const registries: CallRegistry[] = [];
+  const events: RegistryEvent[] = [];
+  const reports: IngestReport[] = [];
+  const failures: unknown[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let posted = 0;
+  const pick = () => registries[Math.floor(route.next() * registries.length)] as CallRegistry;
 
-      // Same end, call by call, as the single registry.
-      const differing = ids.filter(
-        (_, i) => JSON.stringify(views[i]) !== JSON.stringify(single.views[i]),
-      );
-      expect(
-        differing.slice(0, 5).map((id) => ({
-          id,
-          kind: plan.kinds[ids.indexOf(id)],
-          shared: views[ids.indexOf(id)],
-          single: single.views[ids.indexOf(id)],
-        })),
-      ).toEqual([]);
-
-      // Every notification posted was counted exactly once, on whichever instance got it.
-      expect(failures).toEqual([]);
-      expect(reports.reduce((sum, r) => sum + countAll(r), 0)).toBe(posted);
-
-      // No lost update: each record's version is the number of commits that won for it.
-      const lost: string[] = [];
-      for (const id of ids) {
-        const record = await (stores[0] as RedisCallStore).load(id);
-        if (record?.version !== wins.get(id)) lost.push(id);
-      }
-      expect(lost).toEqual([]);
-
-      // One DELETE per hang-up, however many instances asked; one call.terminated per end.
-      const hangUpCalls = plan.kinds.filter(isHangUp).length;
-      const deletes = fake.requests.filter((r) => r.method === 'DELETE');
-      expect(deletes).toHaveLength(hangUpCalls);
-      expect(new Set(deletes.map((r) => r.callId)).size).toBe(hangUpCalls);
-      expect(hungUp.every((v) => v.phase === 'terminating' || v.phase === 'terminated')).toBe(true);
-      const ended = views.filter((v) => v?.phase === 'terminated').length;
-      expect(events.filter((e) => e.type === 'call.terminated')).toHaveLength(ended);
-      expect(events.filter((e) => e.type === 'registry.error')).toEqual([]);
-
-      const duplicated = fake.deliveries.filter((d) => d.duplicated).length;
-      // Not vacuous: instances did race for the same calls.
-      expect(conflicts.count).toBeGreaterThan(0);
-      console.info(
-        `[redis convergence] ${CALLS} calls, ${posted} notifications (${duplicated} POSTs with duplicates) over ${INSTANCES} instances: ` +
-          `shared ${sharedMs} ms, single in-process ${singleMs} ms; ${[...wins.values()].reduce((a, b) => a + b, 0)} commits, ` +
-          `${conflicts.count} lost compare-and-sets retried; ` +
-          `${hangUpCalls} hang-ups, ${deletes.length} DELETEs`,
-      );
-    } finally {
-      await Promise.all(registries.map((r) => r.close()));
-      await Promise.all(stores.map((s) => s.close()));
-      await fake.close();
-    }
+  const fake = createFakeGraph({
+    faults: FAULTS,
+    deliver: async (body) => {
+      // Several POSTs in flight at once, each to a random registry: the same call's
+      // notifications race through different registries.
+      while (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
+      posted += body.value.length;
+      const work = pick()
+        .ingest(body)
+        .then((report) => {
+          reports.push(report);
+        })
+        .catch((error: unknown) => {
+          failures.push(error);
+        })
+        .finally(() => inFlight.delete(work));
+      inFlight.add(work);
+    },
   });
-});
+  const { stores, close } = backend.open(redisUrl);
+  for (const store of stores) {
+    const registry = createCallRegistry({
+      graph: { getToken: async () => 't', fetch: fake.fetch, baseUrl: fake.baseUrl },
+      store: countingCommits(store, wins, conflicts),
+      keepAliveMs: 0,
+      pollMs: 50,
+    });
+    for (const type of ['call.terminated', 'call.hangUpFailed', 'registry.error'] as const) {
+      registry.on(type, (event) => events.push(event));
+    }
+    registries.push(registry);
+  }
+  const quiet = async () => {
+    do {
+      await fake.settle();
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      await Promise.all(registries.map((r) => r.idle()));
+    } while (inFlight.size > 0);
+  };
 
-if (!hasRedisServer) {
-  describe('shared registries converge', () => {
-    it.skip(SKIP_REASON, () => {});
+  try {
+    const started = Date.now();
+    const ids = plan.kinds.map((kind) => begin(fake, kind));
+    expect(ids).toEqual(reference.ids);
+    await quiet();
+    const hungUp: CallView[] = [];
+    const asking = new Set<Promise<void>>();
+    const ask = async (registry: CallRegistry, id: string) => {
+      // As a bot would: a few dozen hang-ups at a time, not thousands in one tick.
+      while (asking.size >= IN_FLIGHT) await Promise.race(asking);
+      const work = registry
+        .hangUp(id)
+        .then((view) => {
+          hungUp.push(view);
+        })
+        .finally(() => asking.delete(work));
+      asking.add(work);
+    };
+    for (const [i, id] of ids.entries()) {
+      const kind = plan.kinds[i] as Kind;
+      if (!isHangUp(kind)) {
+        finishRemotely(fake, id, kind);
+        continue;
+      }
+      await ask(pick(), id);
+      // Two registries asked to hang up the same call at the same moment.
+      if (kind === 'raceHangUp') await ask(pick(), id);
+    }
+    while (asking.size > 0) await Promise.all([...asking]);
+    await quiet();
+    const ms = Date.now() - started;
+
+    const reader = registries[0] as CallRegistry;
+    const views = await Promise.all(ids.map(async (id) => summary(await reader.read(id))));
+
+    // Same end, call by call, as the single registry.
+    const differing = ids.filter(
+      (_, i) => JSON.stringify(views[i]) !== JSON.stringify(reference.views[i]),
+    );
+    expect(
+      differing.slice(0, 5).map((id) => ({
+        id,
+        kind: plan.kinds[ids.indexOf(id)],
+        here: views[ids.indexOf(id)],
+        single: reference.views[ids.indexOf(id)],
+      })),
+    ).toEqual([]);
+
+    // Every notification posted was counted exactly once, on whichever registry got it.
+    expect(failures).toEqual([]);
+    expect(reports.reduce((sum, r) => sum + countAll(r), 0)).toBe(posted);
+
+    // No lost update: each record's version is the number of commits that won for it.
+    const lost: string[] = [];
+    for (const id of ids) {
+      const record = await (stores[0] as CallStore).load(id);
+      if (record?.version !== wins.get(id)) lost.push(id);
+    }
+    expect(lost).toEqual([]);
+
+    // One DELETE per hang-up, however many registries asked; one call.terminated per end.
+    const hangUpCalls = plan.kinds.filter(isHangUp).length;
+    const deletes = fake.requests.filter((r) => r.method === 'DELETE');
+    expect(deletes).toHaveLength(hangUpCalls);
+    expect(new Set(deletes.map((r) => r.callId)).size).toBe(hangUpCalls);
+    expect(hungUp.every((v) => v.phase === 'terminating' || v.phase === 'terminated')).toBe(true);
+    const ended = views.filter((v) => v?.phase === 'terminated').length;
+    expect(events.filter((e) => e.type === 'call.terminated')).toHaveLength(ended);
+    expect(events.filter((e) => e.type === 'registry.error')).toEqual([]);
+
+    // Not vacuous: with several registries, they did race for the same calls.
+    if (backend.registries > 1) expect(conflicts.count).toBeGreaterThan(0);
+    const duplicated = fake.deliveries.filter((d) => d.duplicated).length;
+    console.info(
+      `[convergence] ${CALLS} calls, ${posted} notifications (${duplicated} POSTs with duplicates) over ${backend.registries} registr${backend.registries === 1 ? 'y' : 'ies'} on ${backend.name}: ` +
+        `${ms} ms (single in-process reference ${reference.ms} ms); ${[...wins.values()].reduce((a, b) => a + b, 0)} commits, ` +
+        `${conflicts.count} lost compare-and-sets retried; ${hangUpCalls} hang-ups, ${deletes.length} DELETEs`,
+    );
+  } finally {
+    await Promise.all(registries.map((r) => r.close()));
+    await close();
+    await fake.close();
+  }
+}
+
+for (const backend of BACKENDS) {
+  const title = `${backend.registries} registr${backend.registries === 1 ? 'y' : 'ies'} over ${backend.name}, ${CALLS} calls`;
+  if (backend.needsRedis && !hasRedisServer) {
+    describe(title, () => {
+      it.skip(SKIP_REASON, () => {});
+    });
+    continue;
+  }
+  describe(title, () => {
+    let server: RedisServer | undefined;
+
+    beforeAll(async () => {
+      if (backend.needsRedis) server = await startRedisServer();
+    });
+
+    afterAll(async () => {
+      await server?.dispose();
+    });
+
+    it(
+      'every call ends where one registry leaves it; no lost update; one DELETE per hang-up',
+      {
+        timeout: 600_000,
+      },
+      () => converge(backend, server?.url),
+    );
   });
 }

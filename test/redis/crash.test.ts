@@ -1,16 +1,14 @@
 // An instance dies (SIGKILL, a child process) in the middle of a hang-up; another instance,
 // knowing nothing of it but what Redis holds, finishes the call: the terminating notification,
 // the confirm deadline, the verifying GET when `terminated` never comes, and the DELETE itself
-// when the dead instance's request never reached Graph.
+// when the dead instance's request never reached Graph (its deadline, `requestTimeoutMs`, passes
+// in Redis: the survivor counts the request as lost and sends it again after the retry backoff).
+// Each instance is `createCallRegistry` over its own Redis store.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { CallRegistry, CallView } from '../../src/index.js';
+import { type CallRegistry, type CallView, createCallRegistry } from '../../src/index.js';
 import { createRedisCallStore, type RedisCallStore } from '../../src/redis/index.js';
-import {
-  createSharedCallRegistry,
-  type SharedCallRegistry,
-} from '../../src/runtime/createSharedCallRegistry.js';
 import {
   type CommsNotifications,
   createFakeGraph,
@@ -25,17 +23,19 @@ import {
   startRedisServer,
 } from './support/redisServer.js';
 
-const FIXTURE = fileURLToPath(new URL('./fixtures/sharedInstance.ts', import.meta.url));
+const FIXTURE = fileURLToPath(new URL('./fixtures/registryInstance.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CONFIRM_TIMEOUT_MS = 300;
-const COMMAND_LEASE_MS = 600;
+/** The deadline of a DELETE or GET in flight: past it, a request whose instance died is redone. */
+const REQUEST_TIMEOUT_MS = 600;
+const RETRY_BASE_DELAY_MS = 100;
 
 /** What the Graph in front of the doomed instance does with its DELETE. */
 type DeleteFate = 'reachesGraph' | 'lost' | 'answered';
 
 interface Scene {
   readonly fake: FakeGraph;
-  readonly survivor: SharedCallRegistry;
+  readonly survivor: CallRegistry;
   readonly survivorEvents: string[];
   /** The HTTP front of the fake Graph that the doomed instance talks to. */
   readonly graphFront: LoopbackServer;
@@ -79,13 +79,14 @@ describe.skipIf(!hasRedisServer)('an instance killed mid-hang-up', () => {
       },
     });
     const store: RedisCallStore = createRedisCallStore({ url: server.url, keyPrefix });
-    const survivor = createSharedCallRegistry({
+    const survivor = createCallRegistry({
       graph: { getToken: async () => 't', fetch: fake.fetch, baseUrl: fake.baseUrl },
       store,
       keepAliveMs: 0,
       pollMs: 20,
       confirmTimeoutMs: CONFIRM_TIMEOUT_MS,
-      commandLeaseMs: COMMAND_LEASE_MS,
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      retryBaseDelayMs: RETRY_BASE_DELAY_MS,
     });
     target = survivor;
     const survivorEvents: string[] = [];
@@ -152,7 +153,8 @@ describe.skipIf(!hasRedisServer)('an instance killed mid-hang-up', () => {
         env: {
           ...process.env,
           CONFIRM_TIMEOUT_MS: String(CONFIRM_TIMEOUT_MS),
-          COMMAND_LEASE_MS: String(COMMAND_LEASE_MS),
+          REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+          RETRY_BASE_DELAY_MS: String(RETRY_BASE_DELAY_MS),
         },
       },
     );
@@ -219,7 +221,7 @@ describe.skipIf(!hasRedisServer)('an instance killed mid-hang-up', () => {
     ]);
   });
 
-  it('DELETE lost with the instance: once its lease runs out the survivor sends it, then verifies', {
+  it('DELETE lost with the instance: once its request deadline passes the survivor sends it again, then verifies', {
     timeout: 30_000,
   }, async () => {
     const s = await scene('lost');
@@ -227,6 +229,7 @@ describe.skipIf(!hasRedisServer)('an instance killed mid-hang-up', () => {
     const doomed = await doomedInstance(`crash${run}:`, s.graphFront);
     doomed.hangUp(callId);
     await s.deleteSeen;
+    const sentAt = Date.now();
     await doomed.kill();
     expect((await s.survivor.read(callId))?.phase).toBe('terminating');
     expect(requests(s.fake, 'DELETE')).toEqual([]);
@@ -236,6 +239,9 @@ describe.skipIf(!hasRedisServer)('an instance killed mid-hang-up', () => {
     // The one DELETE Graph saw is the survivor's; then terminating came, terminated did not.
     expect(requests(s.fake, 'DELETE')).toEqual([204]);
     expect(requests(s.fake, 'GET')).toEqual([404]);
+    // Not before the lost request's deadline: until then its answer might still have come.
+    const resentAt = s.fake.requests.find((r) => r.method === 'DELETE')?.at ?? 0;
+    expect(resentAt - sentAt).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 50);
     expect(s.survivorEvents).toContain('call.terminated');
     expect(s.survivorEvents).not.toContain('registry.error');
   });

@@ -1,11 +1,11 @@
-// Redis goes down (SIGKILL) under two shared registries and comes back: while it is away they
+// Redis goes down (SIGKILL) under two registries sharing it and comes back: while it is away they
 // report errors and refuse what they cannot do, without hanging, and keep answering get() from
 // what they know; afterwards they carry on, with every committed record where it was, and
 // deadlines that fell due during the outage handled.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWebhookHandler } from '../../src/index.js';
+import { IngestIncompleteError } from '../../src/index.js';
 import { RedisStoreError } from '../../src/redis/index.js';
-import { IngestIncompleteError } from '../../src/runtime/sharedErrors.js';
+import { createWebhookHandler } from '../../src/webhook/index.js';
 import { callItem, envelope, terminatedItem } from '../support/payloads.js';
 import { ScriptedGraph } from '../support/scriptedGraph.js';
 import { eventually, Instances } from './support/instances.js';
