@@ -36,7 +36,8 @@ const NO_HISTORY: Readonly<Record<string, never>> = Object.freeze({});
  *
  * @example
  * ```ts
- * store.save(callId, { schemaVersion: 1, version: 1, snapshot: persistCallSnapshot(s), savedAt: Date.now() }, 0);
+ * const record = { schemaVersion: 1, version: 1, snapshot: persistCallSnapshot(s), savedAt: Date.now() };
+ * await store.commit(callId, record, 0, { kind: 'clear' });
  * ```
  */
 export function persistCallSnapshot(snapshot: CallSnapshot): PersistedCallSnapshot {

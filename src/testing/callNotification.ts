@@ -10,7 +10,7 @@
  *
  * const call = createActor(callMachine, { input: { callId: 'c1', state: 'established' } }).start();
  * call.send({ type: 'notification', notification: callNotification('c1', 'terminating'), at: 1 });
- * call.getSnapshot().hasTag('ending'); // true
+ * call.getSnapshot().hasTag('terminating'); // true
  * ```
  * @module
  */
