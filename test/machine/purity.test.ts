@@ -1,82 +1,328 @@
+// The machine is pure, and `stepCall` is the one engine that runs it. Every reachable snapshot
+// is stepped with every sample event: the step is deterministic and leaves its input alone, a
+// snapshot restored from its stored JSON steps exactly like the live one, an ended call stays
+// as it is, and an xstate actor resumed from the stored snapshot agrees. The snapshots come from
+// getCallPaths (xstate/graph underneath), from every way a call can start. Events go to actors
+// only while the call is running, so nothing here prints a warning.
+import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { createActor, initialTransition, transition } from 'xstate';
-import { createTestModel, getShortestPaths } from 'xstate/graph';
+import { createTestModel } from 'xstate/graph';
 import {
   type CallEmitted,
   type CallEvent,
+  type CallInput,
   type CallSnapshot,
+  type CallStep,
   callMachine,
   persistCallSnapshot,
+  restoreCall,
   startCall,
   stepCall,
 } from '../../src/index.js';
-import { sampleEvents } from '../support/sampleEvents.js';
+import { callTestEvents, getCallPaths } from '../../src/testing/index.js';
+import { sampleEvents, sampleEventsFor, sampleInputs } from '../support/sampleEvents.js';
 import { allStateNodes } from '../support/stateNodes.js';
 
-const input = { callId: 'c1', state: 'incoming' as const };
+/** A snapshot the traversal reached, with what a failure message needs to find it again. */
+interface Reached {
+  readonly snapshot: CallSnapshot;
+  readonly input: CallInput;
+  /** `persistCallSnapshot(snapshot)` as a store keeps it: JSON text. */
+  readonly stored: string;
+  readonly name: string;
+}
+
+// A type checked list: a new event type fails to compile here until the samples cover it.
+const EVENT_TYPES = {
+  hangUp: true,
+  notification: true,
+  'delete.succeeded': true,
+  'delete.failed': true,
+  'getCall.result': true,
+  'keepAlive.result': true,
+  'deadline.reached': true,
+} satisfies Record<CallEvent['type'], true>;
+
+function nameOfEvent(event: CallEvent): string {
+  switch (event.type) {
+    case 'notification': {
+      const n = event.notification;
+      const what = n.resource === 'call' ? (n.state ?? '(no state)') : n.resource;
+      return `${n.changeType} ${what}${n.etag === undefined ? '' : ` ${n.etag}`}`;
+    }
+    case 'delete.failed':
+    case 'keepAlive.result':
+      return `${event.type} ${event.status}`;
+    case 'getCall.result':
+      return `getCall.result ${event.status}${event.state === undefined ? '' : ` ${event.state}`}`;
+    case 'deadline.reached':
+      return `deadline.reached at ${event.at}`;
+    default:
+      return event.type;
+  }
+}
+
+function nameOfInput(input: CallInput): string {
+  const limits = input.options === undefined ? '' : ` with ${JSON.stringify(input.options)}`;
+  if (input.discoveredBy === undefined) return `adopted in ${input.state ?? '(default)'}${limits}`;
+  return `discovered by ${nameOfEvent({ type: 'notification', notification: input.discoveredBy, at: 0 })}`;
+}
+
+/**
+ * Every distinct snapshot on the paths getCallPaths finds from every sample input: those the
+ * path's events lead to when replayed with startCall/stepCall, and those xstate/graph reports.
+ * The two differ: the traversal merges snapshots that differ only in timestamps and counts, and
+ * keeps the last one it saw under each key, so a path's own snapshots need not be where its
+ * events lead (its start may carry a deadline re-armed later). Both kinds are reachable.
+ */
+function reachableSnapshots(): Reached[] {
+  const found = new Map<string, Reached>();
+  const add = (snapshot: CallSnapshot, input: CallInput, name: string) => {
+    const stored = JSON.stringify(persistCallSnapshot(snapshot));
+    if (!found.has(stored)) found.set(stored, { snapshot, input, stored, name });
+  };
+  const paths = getCallPaths({ inputs: sampleInputs, events: sampleEvents });
+  for (const path of paths) {
+    let snapshot = startCall(path.input).snapshot;
+    const names = [nameOfInput(path.input)];
+    add(snapshot, path.input, names.join(' → '));
+    for (const step of path.steps) {
+      snapshot = stepCall(snapshot, step.event).snapshot;
+      names.push(nameOfEvent(step.event));
+      add(snapshot, path.input, names.join(' → '));
+    }
+  }
+  for (const path of paths) {
+    path.steps.forEach((step, i) => {
+      add(
+        step.snapshot,
+        path.input,
+        `xstate/graph's snapshot after step ${i + 1} of ${path.description}`,
+      );
+    });
+    add(path.start, path.input, `xstate/graph's start of ${path.description}`);
+  }
+  return [...found.values()];
+}
+
+/** Freezes plain data (a context, an event), never a snapshot: that holds the machine. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+/** What a step decided, as a store and a runtime see it. */
+function resultOf(step: CallStep) {
+  return {
+    snapshot: JSON.parse(JSON.stringify(persistCallSnapshot(step.snapshot))),
+    emitted: step.emitted,
+  };
+}
+
+function restored(reached: Reached): CallSnapshot {
+  return restoreCall(JSON.parse(reached.stored));
+}
+
+/** Runs `check` on every (reachable snapshot, sample event) pair and lists what it reports. */
+function problemsOf(
+  snapshots: readonly Reached[],
+  check: (reached: Reached, event: CallEvent) => string | undefined,
+): string[] {
+  const problems: string[] = [];
+  for (const reached of snapshots) {
+    for (const event of sampleEventsFor(reached.snapshot)) {
+      let problem: string | undefined;
+      try {
+        problem = check(reached, event);
+      } catch (error) {
+        problem = `threw ${error instanceof Error ? error.message : String(error)}`;
+      }
+      if (problem !== undefined)
+        problems.push(`${reached.name} | ${nameOfEvent(event)}: ${problem}`);
+    }
+  }
+  return problems;
+}
+
+function expectNone(problems: string[]): void {
+  expect(problems.slice(0, 10), `${problems.length} failing pairs, the first 10 shown`).toEqual([]);
+}
 
 function leafIds(snapshot: CallSnapshot): string[] {
   return snapshot._nodes.filter((n) => n.type === 'atomic' || n.type === 'final').map((n) => n.id);
 }
 
-/** Every distinct machine snapshot reachable from an incoming call with the sample events. */
-function reachableSnapshots(): { snapshot: CallSnapshot; steps: number }[] {
-  return getShortestPaths(callMachine, { input, events: sampleEvents }).map((p) => ({
-    snapshot: p.state as CallSnapshot,
-    steps: p.steps.length,
-  }));
-}
+const reachable = reachableSnapshots();
+const running = reachable.filter((r) => r.snapshot.status === 'active');
+const ended = reachable.filter((r) => r.snapshot.status !== 'active');
+// Frozen, so that a step writing to its input throws instead of passing unnoticed.
+for (const r of reachable) deepFreeze(r.snapshot.context);
+for (const event of sampleEvents) deepFreeze(event);
 
-function run(snapshot: CallSnapshot, events: CallEvent[]) {
-  const actor = createActor(callMachine, { snapshot, input });
-  const emitted: CallEmitted[] = [];
-  actor.on('*', (e) => emitted.push(e));
-  actor.start();
-  const trace = events.map((event) => {
-    actor.send(event);
-    const s = actor.getSnapshot();
-    return { value: s.value, context: s.context, status: s.status };
+describe('purity: every reachable snapshot × every sample event', () => {
+  it('samples every event type, every answer the guards tell apart, and every way to start', () => {
+    expect(new Set(sampleEvents.map((e) => e.type))).toEqual(new Set(Object.keys(EVENT_TYPES)));
+    const statuses = (type: CallEvent['type']) =>
+      sampleEvents.flatMap((e) => (e.type === type && 'status' in e ? [e.status] : []));
+    expect(statuses('delete.failed')).toEqual(expect.arrayContaining([0, 404, 429, 503, 403]));
+    expect(statuses('getCall.result')).toEqual(expect.arrayContaining([404, 200, 0]));
+    expect(statuses('keepAlive.result')).toEqual(expect.arrayContaining([404, 200]));
+    // Inputs that start in the same snapshot are one reachable snapshot; each is there.
+    const stored = new Set(reachable.map((r) => r.stored));
+    const missing = sampleInputs.filter(
+      (input) => !stored.has(JSON.stringify(persistCallSnapshot(startCall(input).snapshot))),
+    );
+    expect(missing.map(nameOfInput)).toEqual([]);
   });
-  return { trace, emitted };
-}
 
-describe('purity', () => {
-  const reachable = reachableSnapshots();
-
-  it('reaches every atomic and final state of the chart from the sample events', () => {
+  it('reaches every atomic and final state of the chart, and every kind of deadline', () => {
     const reached = new Set(reachable.flatMap((r) => leafIds(r.snapshot)));
     const all = allStateNodes()
       .filter((n) => (n.type === 'atomic' || n.type === 'final') && n.key !== 'starting')
       .map((n) => n.id);
     expect([...reached].sort()).toEqual(all.sort());
+    const deadlines = new Set(reachable.map((r) => r.snapshot.context.deadline?.kind));
+    expect([...deadlines].sort()).toEqual(['confirm', 'request', 'retry', 'setup', undefined]);
+    expect(running.length).toBeGreaterThan(100);
+    expect(ended.length).toBeGreaterThan(10);
   });
 
-  it('round-trips through getPersistedSnapshot → JSON → createActor in every reachable state, behaving the same afterwards', () => {
-    expect(reachable.length).toBeGreaterThan(20);
-    for (const { snapshot } of reachable) {
-      const live = createActor(callMachine, { snapshot, input });
-      // The registry's lean persistence gives exactly what xstate's generic one gives.
-      expect(JSON.parse(JSON.stringify(persistCallSnapshot(snapshot)))).toEqual(
-        JSON.parse(JSON.stringify(live.getPersistedSnapshot())),
-      );
-      const persisted = JSON.parse(JSON.stringify(live.getPersistedSnapshot()));
-      const restored = createActor(callMachine, { snapshot: persisted, input });
-      expect(restored.getSnapshot().value).toEqual(snapshot.value);
-      expect(restored.getSnapshot().context).toEqual(snapshot.context);
-      // Same behaviour afterwards: every sample event, one after another, from both.
-      const fromLive = run(snapshot, sampleEvents);
-      const fromRestored = run(restored.getSnapshot(), sampleEvents);
-      expect(fromRestored).toEqual(fromLive);
+  it('judges notifications with every verdict somewhere: apply, unchanged, stale, late, subresource', () => {
+    const verdicts = new Set<string>();
+    for (const r of reachable) {
+      for (const event of sampleEvents) {
+        for (const e of stepCall(r.snapshot, event).emitted) {
+          if (e.type === 'call.notification' || e.type === 'notification.ignored')
+            verdicts.add(e.verdict);
+          if (e.type === 'notification.subresource') verdicts.add('subresource');
+        }
+      }
     }
+    expect([...verdicts].sort()).toEqual(['apply', 'late', 'stale', 'subresource', 'unchanged']);
   });
 
+  it('persists leanly exactly what xstate persists, for every reachable snapshot', () => {
+    const problems = reachable.flatMap((r) =>
+      isDeepStrictEqual(
+        JSON.parse(r.stored),
+        JSON.parse(JSON.stringify(callMachine.getPersistedSnapshot(r.snapshot))),
+      )
+        ? []
+        : [r.name],
+    );
+    expect(problems).toEqual([]);
+  });
+
+  it(`steps a snapshot restored from its stored JSON exactly like the live one (${reachable.length} snapshots)`, () => {
+    const problems = problemsOf(reachable, (r, event) => {
+      const again = restored(r);
+      if (
+        !isDeepStrictEqual(
+          JSON.parse(JSON.stringify(persistCallSnapshot(again))),
+          JSON.parse(r.stored),
+        )
+      )
+        return 'the restored snapshot differs from the stored one';
+      const live = resultOf(stepCall(r.snapshot, event));
+      deepFreeze(again.context);
+      const fromStore = resultOf(stepCall(again, event));
+      if (!isDeepStrictEqual(fromStore.snapshot, live.snapshot))
+        return `restored steps to ${JSON.stringify(fromStore.snapshot)}, live to ${JSON.stringify(live.snapshot)}`;
+      if (!isDeepStrictEqual(fromStore.emitted, live.emitted))
+        return `restored emits ${JSON.stringify(fromStore.emitted)}, live ${JSON.stringify(live.emitted)}`;
+      return undefined;
+    });
+    expectNone(problems);
+  });
+
+  it('steps deterministically and never changes the snapshot or the event it is given', () => {
+    const problems = problemsOf(reachable, (r, event) => {
+      const copyOfEvent = JSON.stringify(event);
+      const first = resultOf(stepCall(r.snapshot, event));
+      const second = resultOf(stepCall(r.snapshot, event));
+      if (!isDeepStrictEqual(first, second))
+        return `stepped twice: ${JSON.stringify(first)} then ${JSON.stringify(second)}`;
+      if (JSON.stringify(persistCallSnapshot(r.snapshot)) !== r.stored)
+        return 'changed its input snapshot';
+      if (JSON.stringify(event) !== copyOfEvent) return 'changed its event';
+      return undefined;
+    });
+    expectNone(problems);
+  });
+
+  it(`leaves an ended call as it is and only judges notifications about it, late or subresource (${ended.length} snapshots)`, () => {
+    const problems = problemsOf(ended, (r, event) => {
+      const expected: CallEmitted[] =
+        event.type !== 'notification'
+          ? []
+          : event.notification.resource === 'call'
+            ? [
+                {
+                  type: 'notification.ignored',
+                  callId: r.snapshot.context.callId,
+                  notification: event.notification,
+                  verdict: 'late',
+                  at: event.at,
+                },
+              ]
+            : [
+                {
+                  type: 'notification.subresource',
+                  callId: r.snapshot.context.callId,
+                  notification: event.notification,
+                  at: event.at,
+                },
+              ];
+      for (const snapshot of [r.snapshot, restored(r)]) {
+        const step = stepCall(snapshot, event);
+        if (step.snapshot !== snapshot) return 'returned another snapshot';
+        if (!isDeepStrictEqual(step.emitted, expected))
+          return `emitted ${JSON.stringify(step.emitted)}`;
+      }
+      return undefined;
+    });
+    expectNone(problems);
+  });
+
+  it(`agrees with an xstate actor resumed from the stored snapshot, for every call still running (${running.length} snapshots)`, () => {
+    const problems = problemsOf(running, (r, event) => {
+      const actor = createActor(callMachine, { snapshot: JSON.parse(r.stored), input: r.input });
+      const fromActor: CallEmitted[] = [];
+      actor.on('*', (e) => fromActor.push(e));
+      actor.start();
+      actor.send(event);
+      const s = actor.getSnapshot();
+      actor.stop();
+      const step = stepCall(r.snapshot, event);
+      // call.stateChanged is derived by the step function from the views before and after.
+      const fromStep = step.emitted.filter((e) => e.type !== 'call.stateChanged');
+      const mine = {
+        value: step.snapshot.value,
+        context: step.snapshot.context,
+        status: step.snapshot.status,
+      };
+      const theirs = { value: s.value, context: s.context, status: s.status };
+      if (!isDeepStrictEqual(theirs, mine))
+        return `actor at ${JSON.stringify(theirs)}, stepCall at ${JSON.stringify(mine)}`;
+      if (!isDeepStrictEqual(fromActor, fromStep))
+        return `actor emits ${JSON.stringify(fromActor)}, stepCall ${JSON.stringify(fromStep)}`;
+      return undefined;
+    });
+    expectNone(problems);
+  });
+});
+
+describe('purity: single cases', () => {
   it('keeps where a failed hang-up returns to across persistence (history)', () => {
-    const actor = createActor(callMachine, { input: { callId: 'c1', state: 'hold' } }).start();
-    actor.send({ type: 'hangUp', at: 1 });
-    const persisted = JSON.parse(JSON.stringify(actor.getPersistedSnapshot()));
-    const restored = createActor(callMachine, { snapshot: persisted, input }).start();
-    restored.send({ type: 'delete.failed', status: 403, at: 2 });
-    expect(restored.getSnapshot().value).toEqual({ active: 'hold' });
+    const { snapshot: hold } = startCall({ callId: 'c1', state: 'hold' });
+    const hangingUp = stepCall(hold, { type: 'hangUp', at: 1 }).snapshot;
+    const stored = JSON.parse(JSON.stringify(persistCallSnapshot(hangingUp)));
+    const back = stepCall(restoreCall(stored), { type: 'delete.failed', status: 403, at: 2 });
+    expect(back.snapshot.value).toEqual({ active: 'hold' });
   });
 
   it('runs without an actor through initialTransition and transition', () => {
@@ -86,7 +332,6 @@ describe('purity', () => {
     const [s1, a1] = transition(callMachine, s0, { type: 'hangUp', at: 7 });
     expect(s1.value).toEqual({ terminating: 'hangingUp' });
     expect(a1.map((a) => a.type)).toContain('xstate.emit');
-    // Purity: the same input gives the same output, and the input snapshot is untouched.
     const [again] = transition(callMachine, s0, { type: 'hangUp', at: 7 });
     expect(again.context).toEqual(s1.context);
     expect(s0.value).toEqual({ active: 'established' });
@@ -104,10 +349,12 @@ describe('purity', () => {
     });
   });
 
-  it('is accepted by createTestModel from xstate/graph', () => {
-    const model = createTestModel(callMachine, { input, events: sampleEvents } as never);
-    const paths = model.getShortestPaths();
-    const leaves = new Set(paths.flatMap((p) => leafIds(p.state as CallSnapshot)));
+  it('is accepted by createTestModel from xstate/graph, reaching the same states', () => {
+    const input = { callId: 'test-call', state: 'incoming' as const };
+    const model = createTestModel(callMachine, { input, events: callTestEvents } as never);
+    const leaves = new Set(
+      model.getShortestPaths().flatMap((p) => leafIds(p.state as CallSnapshot)),
+    );
     expect(leaves).toContain('call.terminated');
     expect(leaves).toContain('call.terminating.verifying');
     expect(leaves.size).toBe(new Set(reachable.flatMap((r) => leafIds(r.snapshot))).size);

@@ -210,7 +210,8 @@ async function run(
   const graph = new ScriptedGraph();
   const registry = createCallRegistry({ graph, keepAliveMs: 0 });
   try {
-    if (lifecycle.track !== undefined) await registry.track(lifecycle.callId, { state: lifecycle.track });
+    if (lifecycle.track !== undefined)
+      await registry.track(lifecycle.callId, { state: lifecycle.track });
     if (lifecycle.hangUp === true) await registry.hangUp(lifecycle.callId);
     let counted = 0;
     for (let i = 0; i < order.length; i += batch) {

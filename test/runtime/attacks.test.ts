@@ -56,7 +56,9 @@ afterEach(async () => {
 
 describe('a call id that is not well-formed', () => {
   it('is rejected at ingest, never stored and never sent to Graph (the lone-surrogate crash)', async () => {
-    const fetch = vi.fn(async () => new Response(null, { status: 204 }));
+    const fetch = vi.fn(
+      async (_url: string, _init: RequestInit) => new Response(null, { status: 204 }),
+    );
     const store = new MemoryCallStore();
     const { registry } = openRegistry({
       store,
