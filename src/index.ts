@@ -36,6 +36,7 @@ export type {
 } from './graph/notification.js';
 export { callIdProblem, isValidCallId, MAX_CALL_ID_LENGTH } from './graph/callId.js';
 export { parseNotifications } from './graph/parseNotifications.js';
+export { parseRetryAfter } from './graph/retryAfter.js';
 export type {
   CallResourceKind,
   CallResourcePath,
@@ -94,10 +95,9 @@ export {
 } from './runtime/errors.js';
 export type { GraphClientOptions, GraphFetch } from './runtime/graphClient.js';
 export { createGraphClient } from './runtime/graphClient.js';
-export type { CallInspector } from './runtime/inspection.js';
+export type { CallInspector } from './machine/inspectionFeed.js';
 export type { MemoryCallStoreOptions } from './runtime/memoryCallStore.js';
 export { MemoryCallStore } from './runtime/memoryCallStore.js';
-export { parseRetryAfter } from './runtime/retryAfter.js';
 export type {
   CallPredicate,
   CallRegistry,

@@ -14,7 +14,10 @@
  * @module
  */
 import type { CallPhase, GraphCallState, KnownCallState } from '../graph/callState.js';
+import type { GraphError } from '../graph/graphResponse.js';
 import type { CallNotification, ResultInfo } from '../graph/notification.js';
+
+export type { GraphError };
 
 /** Tunables of one call's lifecycle. All durations in milliseconds. */
 export interface CallOptions {
@@ -59,17 +62,6 @@ export interface CallInput {
    */
   readonly discoveredBy?: CallNotification;
   readonly options?: CallOptions;
-}
-
-/** Graph's JSON error body, as far as the failing response carried one. */
-export interface GraphError {
-  /** `error.code`, e.g. `ThrottledRequest`, `Forbidden`. */
-  readonly code?: string;
-  readonly message?: string;
-  /** `error.innerError['request-id']` (or `x-ms-ag-diagnostic`/`request-id` header): what Microsoft support asks for. */
-  readonly requestId?: string;
-  readonly clientRequestId?: string;
-  readonly date?: string;
 }
 
 /**

@@ -1,23 +1,12 @@
 /**
  * The call registry: the imperative shell around the pure machine, the same code for one bot
- * instance or many. Each event (a notification, an intent, a Graph answer, a deadline) becomes
- * one turn on its call:
- *
- * ```
- *  event ──► load record ──► stepCall (pure) ──► commit(record v+1, expected v, due time)
- *              ▲                                      │ conflict: the winner's record
- *              └────────── retry (bounded) ◄──────────┤
- *                                                     ▼ committed
- *                     tell listeners and the inspector; perform the graph.* commands it emitted,
- *                     whose answers come back as events
- *
- *  due calls (deadlines, keepAlives): claimed from the store under a lease, on one exact timer
- *  (in-process store) or by polling (shared store), and sent `deadline.reached` or kept alive
- * ```
- *
- * Nothing about a call lives only in this process's memory: its deadline and keepAlive time are
- * its due time in the store, so when an instance dies another one carries on, and only the
- * registry whose commit won performs the request that commit asked for.
+ * instance or many. Each event (a notification, an intent, a Graph answer, a deadline) is one
+ * turn on its call: load the record, `stepCall`, commit it with a compare-and-set together with
+ * the call's due time (retrying on a conflict with the winner's record), then tell listeners and
+ * the inspector and perform the requests the committed step asked for, whose answers come back
+ * as events. Due calls are claimed from the store under a lease, on one exact timer (in-process
+ * store) or by polling (shared store). Nothing about a call lives only in this process: when an
+ * instance dies, another carries on. See docs/scaling.md for the whole picture.
  *
  * @example
  * ```ts
@@ -42,6 +31,7 @@ import { callMachine } from '../machine/callMachine.js';
 import { dueAtOf, isHangUpPending, verdictOfStep } from '../machine/callQueries.js';
 import { getCallView } from '../machine/callView.js';
 import { DEFAULT_CALL_OPTIONS } from '../machine/context.js';
+import { type CallInspector, createInspectionFeed } from '../machine/inspectionFeed.js';
 import { persistCallSnapshot } from '../machine/persistCallSnapshot.js';
 import { type CallSnapshot, restoreCall, startCall, stepCall } from '../machine/stepCall.js';
 import type {
@@ -66,11 +56,10 @@ import {
   UnknownCallError,
 } from './errors.js';
 import type { GraphClientOptions } from './graphClient.js';
-import { graphClientOf, pickCallOptions, toDeleteEvent, toGetCallEvent } from './graphEvents.js';
-import { emptyTally, ingestReport } from './ingestTally.js';
-import { type CallInspector, createInspectionFeed } from './inspection.js';
+import { graphClientOf, toDeleteEvent, toGetCallEvent } from './graphEvents.js';
 import { MemoryCallStore } from './memoryCallStore.js';
 import { RegistryListeners } from './registryListeners.js';
+import { TimeHeap } from './timeHeap.js';
 import type {
   CallPredicate,
   CallRegistry,
@@ -195,14 +184,15 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
   const store =
     options.store ?? new MemoryCallStore({ ttlMs: Math.max(retainMs, 1), now: () => clock.now() });
   const machine = options.machine ?? callMachine;
-  const callOptions = pickCallOptions(options);
+  // Each call takes the call options from these (the machine reads only the keys it knows).
+  const callOptions: CallOptions = options;
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_CALL_OPTIONS.requestTimeoutMs;
   const inProcess = typeof store.nextDueAt === 'function';
   const inspection =
     options.inspect === undefined ? undefined : createInspectionFeed(options.inspect, machine);
 
   const known = new Map<string, Known>();
-  const ended = new Queue<[string, number]>();
+  const ended = new TimeHeap(); // when each ended call leaves the cache
   const turns = new Map<string, Promise<void>>();
   const pending = new Set<Promise<unknown>>();
   const listeners = new RegistryListeners();
@@ -252,7 +242,7 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
     known.delete(callId);
     known.set(callId, entry);
     if (entry.snapshot.status === 'done' && cached?.snapshot.status !== 'done') {
-      ended.push([callId, entry.snapshot.context.outcome?.at ?? clock.now()]);
+      ended.set(callId, (entry.snapshot.context.outcome?.at ?? clock.now()) + retainMs);
     }
     if (known.size <= cacheSize) return;
     for (const oldest of known.keys()) {
@@ -553,10 +543,8 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
     // Calls that others may move are read again at the poll period while somebody waits on them.
     if (inProcess && held) at = Math.min(at ?? Number.POSITIVE_INFINITY, clock.now() + pollMs);
     // The oldest ended call leaves the cache on time even when nothing else is due.
-    const oldestEnded = ended.peek();
-    if (oldestEnded !== undefined) {
-      at = Math.min(at ?? Number.POSITIVE_INFINITY, oldestEnded[1] + retainMs);
-    }
+    const sweepAt = ended.peek();
+    if (sweepAt !== undefined) at = Math.min(at ?? Number.POSITIVE_INFINITY, sweepAt);
     if (dueTimer !== undefined) {
       // A timer armed earlier than needed only leads to a claim that finds nothing yet.
       const soonEnough = at === undefined || dueTimer.at <= at;
@@ -592,15 +580,10 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
     );
   }
 
-  // Ended calls leave the cache retainTerminatedMs after their end, oldest first; a call found
-  // ended twice is listed twice, which only costs a look.
+  // Ended calls leave the cache retainTerminatedMs after their end, unless somebody waits on them.
   function sweep(now: number): void {
-    while (ended.length > 0) {
-      const [callId, endedAt] = ended.peek() as [string, number];
-      if (endedAt + retainMs > now) break;
-      ended.shift();
-      const entry = known.get(callId);
-      if (entry?.snapshot.status === 'done' && !waiters.has(callId)) forget(callId);
+    for (let callId = ended.popDue(now); callId !== undefined; callId = ended.popDue(now)) {
+      if (known.get(callId)?.snapshot.status === 'done' && !waiters.has(callId)) forget(callId);
     }
   }
 
@@ -683,7 +666,13 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
       const { notifications, rejected } = parseNotifications(body);
       for (const rejection of rejected) emit({ type: 'notification.rejected', rejection });
       const at = clock.now();
-      const counts = emptyTally();
+      const counts: Record<NotificationVerdict, number> = {
+        apply: 0,
+        unchanged: 0,
+        stale: 0,
+        late: 0,
+        subresource: 0,
+      };
       let unknownCalls = 0;
       const refused: RejectedNotification[] = [];
       const failures: IngestFailure[] = [];
@@ -727,7 +716,14 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
         ),
       );
       const all = refused.length === 0 ? rejected : [...rejected, ...refused];
-      const result = ingestReport(counts, all, unknownCalls);
+      const { apply: applied, ...others } = counts;
+      const result: IngestReport = {
+        applied,
+        ...others,
+        rejected: all.length,
+        unknownCalls,
+        rejections: all,
+      };
       if (failures.length > 0) {
         throw new IngestIncompleteError(
           result,
@@ -850,32 +846,6 @@ function sameValue(a: unknown, b: unknown): boolean {
   return keys.every((key) =>
     sameValue((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]),
   );
-}
-
-/** A first-in first-out queue with O(1) shift. */
-class Queue<T> {
-  #items: T[] = [];
-  #head = 0;
-
-  get length(): number {
-    return this.#items.length - this.#head;
-  }
-
-  push(item: T): void {
-    this.#items.push(item);
-  }
-
-  peek(): T | undefined {
-    return this.#items[this.#head];
-  }
-
-  shift(): void {
-    this.#head += 1;
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-  }
 }
 
 /** Runs `request`, turning a synchronous throw into a rejection. */

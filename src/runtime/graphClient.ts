@@ -24,10 +24,10 @@
  * @module
  */
 import { callIdProblem } from '../graph/callId.js';
-import { normalizeCallState } from '../graph/callState.js';
+import { callStateOf, graphErrorOf } from '../graph/graphResponse.js';
+import { parseRetryAfter } from '../graph/retryAfter.js';
 import type { GraphError } from '../machine/types.js';
 import { systemClock, type TimerHandle } from './clock.js';
-import { parseRetryAfter } from './retryAfter.js';
 import type { GetCallResult, GraphClient, GraphResult } from './types.js';
 
 /** The part of `fetch` the client uses; `globalThis.fetch` fits, and so does a fake Graph. */
@@ -92,23 +92,17 @@ type BodyRead =
   | { readonly ok: true; readonly text: string }
   | { readonly ok: false; readonly error: GraphError };
 
-/** How far a request got, so a deadline can say what it was waiting for. */
-type Stage =
-  | { readonly step: 'token' }
-  | { readonly step: 'response'; readonly waiting: string; readonly clientRequestId: string }
-  | {
-      readonly step: 'body';
-      readonly waiting: string;
-      readonly clientRequestId: string;
-      readonly response: Response;
-    };
-
+/**
+ * How far a request got, so a deadline can say what it was waiting for: the token (no
+ * `clientRequestId` yet), the response, or the body of a `response` that arrived.
+ */
 interface Progress {
-  stage: Stage;
+  waiting: string;
+  clientRequestId?: string;
+  response?: Response;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
-const MESSAGE_LIMIT = 200;
 // The client sets these per request; letting `headers` override them would send a stale token
 // or break the correlation between a failure and Microsoft's logs.
 const RESERVED_HEADERS = new Set(['authorization', 'client-request-id']);
@@ -158,13 +152,13 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
       });
     }
     const controller = new AbortController();
-    const progress: Progress = { stage: { step: 'token' } };
+    const progress: Progress = { waiting: 'getToken() did not settle' };
     let timer: TimerHandle | undefined;
     // The signal alone is not a deadline: a fetch may ignore it, and nothing can abort a
     // getToken() that never settles. Racing a timer bounds the request whatever they do.
     const deadline = new Promise<Exchange>((resolve) => {
       timer = systemClock.setTimeout(() => {
-        resolve(expired(progress.stage, timeoutMs));
+        resolve(expired(progress, timeoutMs));
         controller.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError'));
       }, timeoutMs);
     });
@@ -197,7 +191,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
       });
     }
     // Past the deadline the caller already has its answer; a late token must not send anything.
-    if (signal.aborted) return expired(progress.stage, timeoutMs);
+    if (signal.aborted) return expired(progress, timeoutMs);
     if (typeof token !== 'string' || token === '') {
       return failed({
         code: 'TokenUnavailable',
@@ -221,7 +215,8 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     }
     headers.set('client-request-id', clientRequestId);
 
-    progress.stage = { step: 'response', waiting: `${describe} got no response`, clientRequestId };
+    progress.waiting = `${describe} got no response`;
+    progress.clientRequestId = clientRequestId;
     let response: Response;
     try {
       // No body on the keepAlive POST: fetch then sends `Content-Length: 0` and no content type.
@@ -234,10 +229,11 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     if (signal.aborted) {
       // A fetch that ignored the signal answered too late; release its body rather than read it.
       response.body?.cancel().catch(() => undefined);
-      return expired(progress.stage, timeoutMs);
+      return expired(progress, timeoutMs);
     }
     const waiting = `${describe} answered ${response.status} but its body did not arrive`;
-    progress.stage = { step: 'body', waiting, clientRequestId, response };
+    progress.waiting = waiting;
+    progress.response = response;
     let body: BodyRead;
     try {
       // Read to the end even when unused: a drained body lets the connection be reused.
@@ -264,7 +260,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     // Unlike DELETE, a GET is only worth its body: without it the state is unknown, which is a
     // failure to verify, not a success.
     if (!sent.body.ok) return { ok: false, status: 0, error: sent.body.error };
-    const state = stateOf(sent.body.text);
+    const state = callStateOf(sent.body.text);
     const status = sent.response.status;
     return state === undefined ? { ok: true, status } : { ok: true, status, state };
   }
@@ -291,25 +287,19 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
 }
 
 /** What a deadline answers, given how far the request had got. */
-function expired(stage: Stage, timeoutMs: number): Exchange {
-  switch (stage.step) {
-    case 'token':
-      return failed({
-        code: 'Timeout',
-        message: `getToken() did not settle within the ${timeoutMs} ms timeout (timeoutMs). No request was sent.`,
-      });
-    case 'response':
-      return failed(timedOut(stage.waiting, timeoutMs, stage.clientRequestId));
-    case 'body':
-      // The status and headers did arrive: the caller decides what a missing body means, as it
-      // does when the body breaks off (a 204 to DELETE is still taken).
-      return {
-        kind: 'answered',
-        response: stage.response,
-        body: { ok: false, error: timedOut(stage.waiting, timeoutMs, stage.clientRequestId) },
-        clientRequestId: stage.clientRequestId,
-      };
+function expired({ waiting, clientRequestId, response }: Progress, timeoutMs: number): Exchange {
+  if (clientRequestId === undefined) {
+    return failed({
+      code: 'Timeout',
+      message: `${waiting} within the ${timeoutMs} ms timeout (timeoutMs). No request was sent.`,
+    });
   }
+  const error = timedOut(waiting, timeoutMs, clientRequestId);
+  // When the status and headers did arrive, the caller decides what a missing body means, as it
+  // does when the body breaks off (a 204 to DELETE is still taken).
+  return response === undefined
+    ? failed(error)
+    : { kind: 'answered', response, body: { ok: false, error }, clientRequestId };
 }
 
 function timedOut(what: string, timeoutMs: number, clientRequestId: string): GraphError {
@@ -414,77 +404,9 @@ function httpFailure(sent: Extract<Exchange, { kind: 'answered' }>, nowMs: numbe
     : { ok: false, status: response.status, retryAfterMs, error };
 }
 
-/**
- * Graph's OData error body: `{ error: { code, message, innerError: { 'request-id', date,
- * 'client-request-id' } } }`. Older services spell `innererror`; proxies and gateways answer
- * with HTML or plain text, which is kept (trimmed to 200 characters) as the message.
- */
-function graphErrorOf(
-  response: Response,
-  text: string,
-  clientRequestId: string,
-  fallbackMessage?: string,
-): GraphError {
-  const parsed = parseJson(text);
-  const body = isRecord(parsed) ? parsed.error : undefined;
-  let code: string | undefined;
-  let message: string | undefined;
-  let requestId: string | undefined;
-  let date: string | undefined;
-  if (isRecord(body)) {
-    code = stringOf(body.code);
-    message = stringOf(body.message);
-    const inner = isRecord(body.innerError)
-      ? body.innerError
-      : isRecord(body.innererror)
-        ? body.innererror
-        : undefined;
-    requestId = stringOf(inner?.['request-id']);
-    date = stringOf(inner?.date);
-  } else if (typeof body === 'string' && body !== '') {
-    message = body;
-  } else {
-    message = stringOf(text.trim().slice(0, MESSAGE_LIMIT));
-  }
-  code ??= `HttpError${response.status}`;
-  message ??= fallbackMessage ?? stringOf(response.statusText);
-  requestId ??= stringOf(response.headers.get('request-id'));
-  date ??= stringOf(response.headers.get('date'));
-  return {
-    code,
-    ...(message !== undefined && { message }),
-    ...(requestId !== undefined && { requestId }),
-    clientRequestId,
-    ...(date !== undefined && { date }),
-  };
-}
-
-function stateOf(text: string): GetCallResult['state'] {
-  const call = parseJson(text);
-  if (!isRecord(call)) return undefined;
-  // Early payloads name the field `callState`; the current one is `state`.
-  const raw = typeof call.state === 'string' ? call.state : call.callState;
-  return typeof raw === 'string' ? normalizeCallState(raw).state : undefined;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function stringOf(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
 function nameOf(value: unknown): string | undefined {
-  return isRecord(value) ? stringOf(value.name) : undefined;
+  const name = (value as { name?: unknown } | null)?.name;
+  return typeof name === 'string' ? name : undefined;
 }
 
 // undici reports every transport failure as `TypeError: fetch failed` and puts what happened

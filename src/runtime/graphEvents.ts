@@ -1,10 +1,9 @@
 /**
- * Between the registry and the Graph client: the client from the options, the call options
- * passed to every machine, and the machine events Graph's answers become.
+ * Between the registry and the Graph client: the client from the options, and the machine
+ * events Graph's answers become.
  * @module
  */
-import { DEFAULT_CALL_OPTIONS } from '../machine/context.js';
-import type { CallEvent, CallOptions } from '../machine/types.js';
+import type { CallEvent } from '../machine/types.js';
 import { createGraphClient, type GraphClientOptions } from './graphClient.js';
 import type { GetCallResult, GraphClient, GraphResult } from './types.js';
 
@@ -12,16 +11,6 @@ export function graphClientOf(graph: GraphClient | GraphClientOptions): GraphCli
   return typeof (graph as Partial<GraphClient>).deleteCall === 'function'
     ? (graph as GraphClient)
     : createGraphClient(graph as GraphClientOptions);
-}
-
-/** The call options among the registry's options: every call gets them. */
-export function pickCallOptions(options: CallOptions): CallOptions {
-  const picked: Partial<Record<keyof CallOptions, number>> = {};
-  for (const key of Object.keys(DEFAULT_CALL_OPTIONS) as (keyof CallOptions)[]) {
-    const value = options[key];
-    if (value !== undefined) picked[key] = value;
-  }
-  return picked;
 }
 
 export function toDeleteEvent(result: GraphResult, at: number): CallEvent {

@@ -11,16 +11,15 @@ import {
 } from './errors.js';
 import type { CallPredicate } from './types.js';
 
-interface Waiter {
-  readonly until: CallPredicate;
-  readonly resolve: (view: CallView) => void;
-  readonly reject: (error: Error) => void;
-  timer: TimerHandle | undefined;
-}
+/** What a snapshot says to a waiter: keep waiting, or settle with a view or an error. */
+type Answer = CallView | Error | undefined;
 
-interface HangUpWaiter {
+interface Waiter {
+  readonly kind: 'hangUp' | 'waitFor';
+  readonly answer: (snapshot: CallSnapshot) => Answer;
   readonly resolve: (view: CallView) => void;
   readonly reject: (error: Error) => void;
+  timer?: TimerHandle;
 }
 
 /**
@@ -30,8 +29,7 @@ interface HangUpWaiter {
  */
 export class Waiters {
   readonly #clock: Clock;
-  readonly #hangUps = new Map<string, HangUpWaiter[]>();
-  readonly #waiters = new Map<string, Set<Waiter>>();
+  readonly #byCall = new Map<string, Set<Waiter>>();
   /** Calls waited on that were seen stored since the wait began. */
   readonly #seen = new Set<string>();
   readonly #onCountChange: (count: number) => void;
@@ -48,25 +46,27 @@ export class Waiters {
   }
 
   has(callId: string): boolean {
-    return this.#hangUps.has(callId) || this.#waiters.has(callId);
+    return this.#byCall.has(callId);
   }
 
   /** The calls somebody here waits on. */
   watched(): string[] {
-    return [...new Set([...this.#hangUps.keys(), ...this.#waiters.keys()])];
+    return [...this.#byCall.keys()];
   }
 
+  /** Settles once the hang-up no longer waits for Graph: taken (terminating, or over), or failed. */
   hangUp(callId: string): Promise<CallView> {
-    return new Promise((resolve, reject) => {
-      const list = this.#hangUps.get(callId);
-      if (list === undefined) this.#hangUps.set(callId, [{ resolve, reject }]);
-      else list.push({ resolve, reject });
-      this.#counted(1);
+    const [waiting] = this.#add(callId, 'hangUp', (snapshot) => {
+      if (isHangUpPending(snapshot)) return undefined;
+      const view = getCallView(snapshot);
+      if (view.phase === 'terminating' || view.phase === 'terminated') return view;
+      // Failed in another registry: this one was not the one that got Graph's answer.
+      return new HangUpFailedError(callId, 0, 0, {
+        message:
+          'the hang-up was performed by another registry and failed there (its call.hangUpFailed event has the details)',
+      });
     });
-  }
-
-  failHangUps(callId: string, error: Error): void {
-    for (const waiter of this.#takeHangUps(callId)) waiter.reject(error);
+    return waiting;
   }
 
   waitFor(
@@ -75,50 +75,32 @@ export class Waiters {
     timeoutMs: number,
     stateNow: () => string | undefined,
   ): Promise<CallView> {
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = { until, resolve, reject, timer: undefined };
-      let set = this.#waiters.get(callId);
-      if (set === undefined) {
-        set = new Set();
-        this.#waiters.set(callId, set);
-      }
-      set.add(waiter);
-      this.#counted(1);
-      // Held: a script that only awaits this promise must live until it settles.
-      waiter.timer = this.#clock.setTimeout(
-        () => {
-          if (this.#drop(callId, waiter))
-            reject(new WaitTimeoutError(callId, timeoutMs, stateNow()));
-        },
-        timeoutMs,
-        true,
-      );
+    const [waiting, waiter] = this.#add(callId, 'waitFor', (snapshot) => {
+      const view = getCallView(snapshot);
+      return until(view) ? view : undefined;
     });
+    // Held: a script that only awaits this promise must live until it settles.
+    waiter.timer = this.#clock.setTimeout(
+      () => this.#finish(callId, waiter, new WaitTimeoutError(callId, timeoutMs, stateNow())),
+      timeoutMs,
+      true,
+    );
+    return waiting;
   }
 
   /** Resolves (or rejects) whoever waits on the call and is answered by this snapshot. */
   settle(callId: string, snapshot: CallSnapshot): void {
-    if (!this.has(callId)) return;
-    if (this.#waiters.has(callId)) this.#seen.add(callId);
-    const view = getCallView(snapshot);
-    if (this.#hangUps.has(callId) && !isHangUpPending(snapshot)) {
-      const waiting = this.#takeHangUps(callId);
-      if (view.phase === 'terminating' || view.phase === 'terminated') {
-        for (const waiter of waiting) waiter.resolve(view);
-      } else {
-        // Failed in another registry: this one was not the one that got Graph's answer.
-        const failure = new HangUpFailedError(callId, 0, 0, {
-          message:
-            'the hang-up was performed by another registry and failed there (its call.hangUpFailed event has the details)',
-        });
-        for (const waiter of waiting) waiter.reject(failure);
-      }
-    }
-    const set = this.#waiters.get(callId);
+    const set = this.#byCall.get(callId);
     if (set === undefined) return;
+    this.#seen.add(callId);
     for (const waiter of set) {
-      if (waiter.until(view) && this.#drop(callId, waiter)) waiter.resolve(view);
+      const answer = waiter.answer(snapshot);
+      if (answer !== undefined) this.#finish(callId, waiter, answer);
     }
+  }
+
+  failHangUps(callId: string, error: Error): void {
+    this.#rejectAll(callId, error, (waiter) => waiter.kind === 'hangUp');
   }
 
   /**
@@ -127,43 +109,59 @@ export class Waiters {
    * (its first notification has not come) goes on until it is, or until its timeout.
    */
   vanished(callId: string): void {
-    const error = new CallVanishedError(callId);
-    this.failHangUps(callId, error);
-    if (!this.#seen.has(callId)) return;
-    for (const waiter of [...(this.#waiters.get(callId) ?? [])]) {
-      if (this.#drop(callId, waiter)) waiter.reject(error);
-    }
+    const seen = this.#seen.has(callId);
+    this.#rejectAll(callId, new CallVanishedError(callId), (w) => seen || w.kind === 'hangUp');
   }
 
   /** Rejects everyone with {@link RegistryClosedError}. */
   close(): void {
-    for (const callId of this.watched()) this.#rejectAll(callId, new RegistryClosedError(callId));
-  }
-
-  #rejectAll(callId: string, error: Error): void {
-    this.failHangUps(callId, error);
-    for (const waiter of [...(this.#waiters.get(callId) ?? [])]) {
-      if (this.#drop(callId, waiter)) waiter.reject(error);
+    for (const callId of this.watched()) {
+      this.#rejectAll(callId, new RegistryClosedError(callId), () => true);
     }
   }
 
+  #add(
+    callId: string,
+    kind: Waiter['kind'],
+    answer: Waiter['answer'],
+  ): [Promise<CallView>, Waiter] {
+    let waiter: Waiter | undefined;
+    const waiting = new Promise<CallView>((resolve, reject) => {
+      waiter = { kind, answer, resolve, reject };
+    });
+    const added = waiter as Waiter; // the executor ran synchronously
+    let set = this.#byCall.get(callId);
+    if (set === undefined) {
+      set = new Set();
+      this.#byCall.set(callId, set);
+    }
+    set.add(added);
+    this.#counted(1);
+    return [waiting, added];
+  }
+
+  #rejectAll(callId: string, error: Error, which: (waiter: Waiter) => boolean): void {
+    for (const waiter of [...(this.#byCall.get(callId) ?? [])]) {
+      if (which(waiter)) this.#finish(callId, waiter, error);
+    }
+  }
+
+  #finish(callId: string, waiter: Waiter, answer: CallView | Error): void {
+    if (!this.#drop(callId, waiter)) return;
+    if (answer instanceof Error) waiter.reject(answer);
+    else waiter.resolve(answer);
+  }
+
   #drop(callId: string, waiter: Waiter): boolean {
-    const set = this.#waiters.get(callId);
+    const set = this.#byCall.get(callId);
     if (set?.delete(waiter) !== true) return false;
     if (set.size === 0) {
-      this.#waiters.delete(callId);
+      this.#byCall.delete(callId);
       this.#seen.delete(callId);
     }
     if (waiter.timer !== undefined) this.#clock.clearTimeout(waiter.timer);
     this.#counted(-1);
     return true;
-  }
-
-  #takeHangUps(callId: string): HangUpWaiter[] {
-    const waiting = this.#hangUps.get(callId) ?? [];
-    this.#hangUps.delete(callId);
-    if (waiting.length > 0) this.#counted(-waiting.length);
-    return waiting;
   }
 
   #counted(delta: number): void {

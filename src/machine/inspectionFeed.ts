@@ -1,7 +1,7 @@
 import type { ActorRefLike, InspectionEvent, Observer } from 'xstate';
-import type { callMachine } from '../machine/callMachine.js';
-import type { CallSnapshot } from '../machine/stepCall.js';
-import type { CallEvent } from '../machine/types.js';
+import type { callMachine } from './callMachine.js';
+import type { CallSnapshot } from './stepCall.js';
+import type { CallEvent } from './types.js';
 
 /** An xstate inspection observer: `@statelyai/inspect`'s `inspect`, or any function or observer. */
 export type CallInspector = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
