@@ -228,6 +228,24 @@ export const announcements = {
   }),
 } satisfies Record<string, Announcement>;
 
+/** The failed result a request with no answer within requestTimeoutMs counts as (raised). */
+export const overdue = {
+  delete: (context: CallContext, event: CallEvent): CallEvent => ({
+    type: 'delete.failed',
+    status: 0,
+    error: {
+      code: 'RequestTimeout',
+      message: `no answer to the DELETE within ${context.options.requestTimeoutMs} ms`,
+    },
+    at: atOf(context, event),
+  }),
+  getCall: (context: CallContext, event: CallEvent): CallEvent => ({
+    type: 'getCall.result',
+    status: 0,
+    at: atOf(context, event),
+  }),
+};
+
 /** The `call.notification` for the notification a call was discovered by, if any. */
 export function discoveryAnnouncement(
   context: CallContext,

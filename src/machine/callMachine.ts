@@ -41,7 +41,13 @@
  */
 import { assign, emit, enqueueActions, raise, setup } from 'xstate';
 import type { KnownCallState } from '../graph/callState.js';
-import { announcements, discoveryAnnouncement, type UpdateName, updates } from './actions.js';
+import {
+  announcements,
+  discoveryAnnouncement,
+  overdue,
+  type UpdateName,
+  updates,
+} from './actions.js';
 import { createCallContext } from './context.js';
 import { guards } from './guards.js';
 import type { CallContext, CallEmitted, CallEvent, CallInput, CallOutcome } from './types.js';
@@ -123,20 +129,8 @@ export const callMachine = setup({
     }),
     // A request with no answer in time is a transient failure: the same event a network error
     // brings, so it is retried (or given up) by the same rules.
-    failOverdueDelete: raise(({ context, event }: Args) => ({
-      type: 'delete.failed' as const,
-      status: 0,
-      error: {
-        code: 'RequestTimeout',
-        message: `no answer to the DELETE within ${context.options.requestTimeoutMs} ms`,
-      },
-      at: 'at' in event ? event.at : context.updatedAt,
-    })),
-    failOverdueGetCall: raise(({ context, event }: Args) => ({
-      type: 'getCall.result' as const,
-      status: 0,
-      at: 'at' in event ? event.at : context.updatedAt,
-    })),
+    failOverdueDelete: raise(({ context, event }: Args) => overdue.delete(context, event)),
+    failOverdueGetCall: raise(({ context, event }: Args) => overdue.getCall(context, event)),
     applyNotification: update('applyNotification'),
     learnEtag: update('learnEtag'),
     concludeByNotification: update('concludeByNotification'),
