@@ -18,8 +18,9 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
-    // A test that prints through console.warn/console.error fails (see the file for opting out).
-    setupFiles: ['test/setup/failOnWarnings.ts'],
+    // A test that prints through console.warn/console.error, or leaves a rejection unhandled,
+    // fails (see the files).
+    setupFiles: ['test/setup/failOnWarnings.ts', 'test/setup/failOnUnhandledRejections.ts'],
     // The JSON report is what .ci/run reads to print its "N passed, M failed" line.
     reporters: ['default', 'json'],
     outputFile: { json: 'reports/vitest.json' },

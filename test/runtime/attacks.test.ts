@@ -1,6 +1,7 @@
-// The breaks found when the runtime was attacked, each with the test that guards it. Every test
-// here runs with a hook that fails it on an unhandled rejection: the registry must never leave
-// one behind, whatever its Graph client, store or listeners do.
+// The breaks found when the runtime was attacked, each with the test that guards it. Like every
+// test, these run with a hook that fails them on an unhandled rejection
+// (test/setup/failOnUnhandledRejections.ts): the registry must never leave one behind, whatever
+// its Graph client, store or listeners do.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   CALL_RECORD_SCHEMA_VERSION,
@@ -22,8 +23,6 @@ import {
 import { callItem, envelope } from '../support/payloads.js';
 import { ScriptedGraph } from '../support/scriptedGraph.js';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
 const open: CallRegistry[] = [];
 
 function openRegistry(
@@ -39,19 +38,13 @@ function openRegistry(
 }
 
 beforeEach(() => {
-  unhandled.length = 0;
-  process.on('unhandledRejection', onUnhandled);
   vi.useFakeTimers({ now: 1_000_000 });
 });
 
 afterEach(async () => {
   await Promise.all(open.splice(0).map((r) => r.close()));
-  // Rejections surface a tick after the promise that lost them.
   await vi.advanceTimersByTimeAsync(0);
   vi.useRealTimers();
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  process.off('unhandledRejection', onUnhandled);
-  expect(unhandled, 'unhandled rejections').toEqual([]);
 });
 
 describe('a call id that is not well-formed', () => {
