@@ -619,29 +619,31 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
 
   // ── notifications ──────────────────────────────────────────────────────────────────────
 
-  function planNotification(notification: CallNotification, at: number) {
+  function planNotification(event: Extract<CallEvent, { type: 'notification' }>) {
+    const { notification, at } = event;
+    const stepKnown = planStep(event);
     return (current: Known | undefined): Plan<{ verdict: NotificationVerdict; found: boolean }> => {
       const callId = notification.callId;
-      if (current === undefined) {
-        if (notification.resource !== 'call') {
-          return {
-            result: { verdict: 'subresource', found: false },
-            emitted: [{ type: 'notification.subresource', callId, notification, at }],
-          };
-        }
-        const input: CallInput = { callId, discoveredBy: notification, at, options: callOptions };
-        const started = startCall(input, machine);
+      if (current !== undefined) {
+        const planned = stepKnown(current);
         return {
-          result: { verdict: verdictOfStep(started.emitted) ?? 'apply', found: true },
-          emitted: started.emitted,
-          write: started.snapshot,
+          ...planned,
+          result: { verdict: verdictOfStep(planned.emitted) ?? 'unchanged', found: false },
         };
       }
-      const step = stepCall(current.snapshot, { type: 'notification', notification, at }, machine);
-      const result = { verdict: verdictOfStep(step.emitted) ?? 'unchanged', found: false };
-      return moved(current.snapshot, step.snapshot)
-        ? { result, emitted: step.emitted, write: step.snapshot }
-        : { result, emitted: step.emitted };
+      if (notification.resource !== 'call') {
+        return {
+          result: { verdict: 'subresource', found: false },
+          emitted: [{ type: 'notification.subresource', callId, notification, at }],
+        };
+      }
+      const input: CallInput = { callId, discoveredBy: notification, at, options: callOptions };
+      const started = startCall(input, machine);
+      return {
+        result: { verdict: verdictOfStep(started.emitted) ?? 'apply', found: true },
+        emitted: started.emitted,
+        write: started.snapshot,
+      };
     };
   }
 
@@ -688,12 +690,8 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
           inTurn(callId, async () => {
             for (const [position, notification] of items.entries()) {
               try {
-                const event: CallEvent = { type: 'notification', notification, at };
-                const { verdict, found } = await update(
-                  callId,
-                  event,
-                  planNotification(notification, at),
-                );
+                const event = { type: 'notification', notification, at } as const;
+                const { verdict, found } = await update(callId, event, planNotification(event));
                 counts[verdict] += 1;
                 if (found) unknownCalls += 1;
               } catch (caught) {
