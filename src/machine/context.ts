@@ -1,4 +1,9 @@
-import { type CallPhase, type GraphCallState, phaseOf } from '../graph/callState.js';
+import {
+  type CallPhase,
+  type GraphCallState,
+  isGraphCallState,
+  phaseOf,
+} from '../graph/callState.js';
 import type { CallNotification } from '../graph/notification.js';
 import type { CallContext, CallInput, CallView, ResolvedCallOptions } from './types.js';
 
@@ -30,7 +35,7 @@ export function createCallContext(input: CallInput): CallContext {
   const found = input.discoveredBy;
   return {
     callId: input.callId,
-    state: found === undefined ? (input.state ?? 'establishing') : discoveredState(found),
+    state: found === undefined ? adoptedState(input.state) : discoveredState(found),
     etag: found?.etag ?? input.etag ?? null,
     options,
     updatedAt: input.at ?? 0,
@@ -39,6 +44,12 @@ export function createCallContext(input: CallInput): CallContext {
     verifications: 0,
     outcome: null,
   };
+}
+
+// Input from outside the type system (JSON, JavaScript callers) must not put a state the chart
+// does not know into context: it would be persisted and refused at the next restore.
+function adoptedState(state: unknown): GraphCallState {
+  return isGraphCallState(state) && state !== 'unknownFutureValue' ? state : 'establishing';
 }
 
 function discoveredState(n: CallNotification): GraphCallState {

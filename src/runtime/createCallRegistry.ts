@@ -25,6 +25,7 @@
  * @module
  */
 import { callIdProblem } from '../graph/callId.js';
+import { GRAPH_CALL_STATES, isGraphCallState } from '../graph/callState.js';
 import type { CallNotification, RejectedNotification } from '../graph/notification.js';
 import { parseNotifications } from '../graph/parseNotifications.js';
 import { callMachine } from '../machine/callMachine.js';
@@ -140,6 +141,7 @@ const DEFAULTS = {
   claimBatch: 100,
 } as const;
 const CLEAR: DueChange = { kind: 'clear' };
+const ADOPTABLE = GRAPH_CALL_STATES.filter((state) => state !== 'unknownFutureValue').join(', ');
 // How long the store's count of live calls is trusted before it is asked again.
 const COUNT_TTL_MS = 1_000;
 
@@ -734,6 +736,17 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
     async track(callId, trackOptions = {}) {
       const problem = typeof callId === 'string' ? callIdProblem(callId) : 'it is not a string';
       if (problem !== undefined) throw new InvalidCallIdError(String(callId), problem);
+      const { state, etag }: { state?: unknown; etag?: unknown } = trackOptions;
+      // Checked here because a JavaScript caller is not held to the types: a state the chart
+      // does not know would be stored, and the record refused at its next restore.
+      if (state !== undefined && (!isGraphCallState(state) || state === 'unknownFutureValue')) {
+        throw new TypeError(
+          `registry.track: state must be a call state Graph reports (${ADOPTABLE}), got ${JSON.stringify(state)}.`,
+        );
+      }
+      if (etag !== undefined && typeof etag !== 'string') {
+        throw new TypeError(`registry.track: etag must be a string, got ${typeof etag}.`);
+      }
       await ready;
       ensureOpen(callId);
       const input: CallInput = {
@@ -779,20 +792,24 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
     },
 
     async waitFor(callId, until, waitOptions = {}) {
+      const timeoutMs = waitOptions.timeoutMs ?? waitTimeoutMs;
+      if (!(timeoutMs >= 0)) {
+        throw new RangeError(
+          `registry.waitFor: timeoutMs must be 0 or more (Infinity waits for ever), got ${String(timeoutMs)}.`,
+        );
+      }
+      if (until !== 'terminated' && typeof until !== 'function') {
+        throw new TypeError("registry.waitFor: until must be 'terminated' or a predicate.");
+      }
       await ready;
       ensureOpen(callId);
       const predicate: CallPredicate =
         until === 'terminated' ? (view) => view.phase === 'terminated' : until;
       const cached = known.get(callId);
-      const waiting = waiters.waitFor(
-        callId,
-        predicate,
-        waitOptions.timeoutMs ?? waitTimeoutMs,
-        () => {
-          const latest = known.get(callId);
-          return latest === undefined ? undefined : getCallView(latest.snapshot).state;
-        },
-      );
+      const waiting = waiters.waitFor(callId, predicate, timeoutMs, () => {
+        const latest = known.get(callId);
+        return latest === undefined ? undefined : getCallView(latest.snapshot).state;
+      });
       if (cached !== undefined) waiters.settle(callId, cached.snapshot);
       // Judged against the stored call too, not only against what this registry saw last.
       keep(

@@ -228,6 +228,33 @@ describe('every promise settles', () => {
   });
 });
 
+describe('arguments from outside the type system', () => {
+  it('track() refuses a state the chart does not know instead of storing a record it cannot restore', async () => {
+    const store = new MemoryCallStore();
+    const { registry } = openRegistry({ store });
+    const track = registry.track as (id: string, options: object) => Promise<unknown>;
+    await expect(track('c', { state: 'dancing' })).rejects.toThrow(/state must be a call state/);
+    await expect(track('c', { state: 'unknownFutureValue' })).rejects.toThrow(TypeError);
+    await expect(track('c', { etag: 42 })).rejects.toThrow(/etag must be a string/);
+    expect(await store.ids()).toEqual([]);
+  });
+
+  it('a machine started from a state it does not know starts establishing, never stores it', () => {
+    const { snapshot } = startCall({ callId: 'c', state: 'dancing' as 'established' });
+    expect(snapshot.context.state).toBe('establishing');
+  });
+
+  it('waitFor refuses a timeout that is not a number of milliseconds', async () => {
+    const { registry } = openRegistry({});
+    await expect(registry.waitFor('c', 'terminated', { timeoutMs: Number.NaN })).rejects.toThrow(
+      RangeError,
+    );
+    await expect(registry.waitFor('c', 'terminated', { timeoutMs: -1 })).rejects.toThrow(
+      RangeError,
+    );
+  });
+});
+
 describe('track() before ready', () => {
   it('resolves with the stored call, not a new one, and later commits succeed', async () => {
     const store = new MemoryCallStore();
