@@ -19,6 +19,7 @@ export {
   comparePhases,
   GRAPH_CALL_STATES,
   isGraphCallState,
+  isKnownCallState,
   normalizeCallState,
   phaseOf,
   setupRank,

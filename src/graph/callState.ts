@@ -158,3 +158,17 @@ export function normalizeCallState(text: string): NormalizedCallState {
 export function isGraphCallState(value: unknown): value is GraphCallState {
   return typeof value === 'string' && (GRAPH_CALL_STATES as readonly string[]).includes(value);
 }
+
+/**
+ * Whether a value is a state a call can be adopted in: a {@link GraphCallState} other than
+ * `unknownFutureValue`.
+ *
+ * @example
+ * ```ts
+ * isKnownCallState('established');        // true
+ * isKnownCallState('unknownFutureValue'); // false
+ * ```
+ */
+export function isKnownCallState(value: unknown): value is KnownCallState {
+  return value !== 'unknownFutureValue' && isGraphCallState(value);
+}

@@ -1,7 +1,7 @@
 import {
   type CallPhase,
   type GraphCallState,
-  isGraphCallState,
+  isKnownCallState,
   phaseOf,
 } from '../graph/callState.js';
 import type { CallNotification } from '../graph/notification.js';
@@ -49,7 +49,7 @@ export function createCallContext(input: CallInput): CallContext {
 // Input from outside the type system (JSON, JavaScript callers) must not put a state the chart
 // does not know into context: it would be persisted and refused at the next restore.
 function adoptedState(state: unknown): GraphCallState {
-  return isGraphCallState(state) && state !== 'unknownFutureValue' ? state : 'establishing';
+  return isKnownCallState(state) ? state : 'establishing';
 }
 
 function discoveredState(n: CallNotification): GraphCallState {

@@ -25,7 +25,7 @@
  * @module
  */
 import { callIdProblem } from '../graph/callId.js';
-import { GRAPH_CALL_STATES, isGraphCallState } from '../graph/callState.js';
+import { isKnownCallState } from '../graph/callState.js';
 import type { CallNotification, RejectedNotification } from '../graph/notification.js';
 import { parseNotifications } from '../graph/parseNotifications.js';
 import { callMachine } from '../machine/callMachine.js';
@@ -40,6 +40,7 @@ import type {
   CallEvent,
   CallInput,
   CallOptions,
+  CallView,
   NotificationVerdict,
 } from '../machine/types.js';
 import { CALL_RECORD_SCHEMA_VERSION, checkRecord } from './callRecords.js';
@@ -141,7 +142,6 @@ const DEFAULTS = {
   claimBatch: 100,
 } as const;
 const CLEAR: DueChange = { kind: 'clear' };
-const ADOPTABLE = GRAPH_CALL_STATES.filter((state) => state !== 'unknownFutureValue').join(', ');
 // How long the store's count of live calls is trusted before it is asked again.
 const COUNT_TTL_MS = 1_000;
 
@@ -361,15 +361,11 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
       confirmed = true;
       current = outcome.current === undefined ? undefined : toKnown(callId, outcome.current);
       if (current === undefined) forget(callId);
-      // The first loss usually means only that the cached copy was old: retry at once.
-      if (attempt > 1) await backoff(attempt);
+      // The first loss usually means only that the cached copy was old: retry at once. Later
+      // ones wait with full jitter, so racing registries do not collide again in lockstep.
+      const ms = attempt > 1 ? Math.random() * Math.min(2 ** attempt, 100) : 0;
+      if (ms > 0) await new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
     }
-  }
-
-  function backoff(attempt: number): Promise<void> {
-    // Full jitter: racing registries spread out instead of colliding again in lockstep.
-    const ms = Math.random() * Math.min(2 ** attempt, 100);
-    return new Promise((resolve) => clock.setTimeout(resolve, ms));
   }
 
   /** Any event but a first notification: steps a known call; unknown calls take none. */
@@ -465,12 +461,8 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
     }
     if (!result.ok) {
       const detail = result.error?.message === undefined ? '' : `: ${result.error.message}`;
-      report(
-        new Error(
-          `graph-call-machine: keepAlive for call "${callId}" failed with status ${result.status}${detail}; retrying at the next period.`,
-        ),
-        callId,
-      );
+      const why = `failed with status ${result.status}${detail}; retrying at the next period`;
+      report(new Error(`graph-call-machine: keepAlive for call "${callId}" ${why}.`), callId);
     }
     await store.reschedule(callId, { kind: 'set', at: clock.now() + keepAliveMs }, leaseUntil);
     armDueTimer();
@@ -611,6 +603,11 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
     armDueTimer();
   }
 
+  function viewOf(callId: string): CallView | undefined {
+    const cached = known.get(callId);
+    return cached === undefined ? undefined : getCallView(cached.snapshot);
+  }
+
   function ensureOpen(callId?: string): void {
     if (closed) throw new RegistryClosedError(callId);
   }
@@ -739,9 +736,9 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
       const { state, etag }: { state?: unknown; etag?: unknown } = trackOptions;
       // Checked here because a JavaScript caller is not held to the types: a state the chart
       // does not know would be stored, and the record refused at its next restore.
-      if (state !== undefined && (!isGraphCallState(state) || state === 'unknownFutureValue')) {
+      if (state !== undefined && !isKnownCallState(state)) {
         throw new TypeError(
-          `registry.track: state must be a call state Graph reports (${ADOPTABLE}), got ${JSON.stringify(state)}.`,
+          `registry.track: state must be a call state, got ${JSON.stringify(state)}.`,
         );
       }
       if (etag !== undefined && typeof etag !== 'string') {
@@ -780,10 +777,7 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
       return 'view' in outcome ? outcome.view : outcome.waiting;
     },
 
-    get(callId) {
-      const cached = known.get(callId);
-      return cached === undefined ? undefined : getCallView(cached.snapshot);
-    },
+    get: viewOf,
 
     async read(callId) {
       const current = await load(callId);
@@ -806,10 +800,7 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
       const predicate: CallPredicate =
         until === 'terminated' ? (view) => view.phase === 'terminated' : until;
       const cached = known.get(callId);
-      const waiting = waiters.waitFor(callId, predicate, timeoutMs, () => {
-        const latest = known.get(callId);
-        return latest === undefined ? undefined : getCallView(latest.snapshot).state;
-      });
+      const waiting = waiters.waitFor(callId, predicate, timeoutMs, () => viewOf(callId)?.state);
       if (cached !== undefined) waiters.settle(callId, cached.snapshot);
       // Judged against the stored call too, not only against what this registry saw last.
       keep(
@@ -845,21 +836,12 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
 
 /** Whether a step changed what is stored: a step that only handed news on writes nothing. */
 function moved(before: CallSnapshot, after: CallSnapshot): boolean {
+  // The chart has no parallel states, so matching the other's whole value means being in it.
   return (
     before !== after &&
     (before.context !== after.context ||
       before.status !== after.status ||
-      !sameValue(before.value, after.value))
-  );
-}
-
-function sameValue(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  const keys = Object.keys(a);
-  if (keys.length !== Object.keys(b).length) return false;
-  return keys.every((key) =>
-    sameValue((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]),
+      !before.matches(after.value))
   );
 }
 

@@ -1,6 +1,6 @@
 /**
  * The contracts of the imperative shell: the Graph client the registry calls, the call
- * registry a bot embeds, the store it persists to, and the report of one webhook POST.
+ * registry a bot embeds, and the report of one webhook POST.
  *
  * @example
  * ```ts
