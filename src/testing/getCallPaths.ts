@@ -19,11 +19,11 @@
  * ```
  * @module
  */
-import { type AnyStateMachine, transition } from 'xstate';
+import type { AnyStateMachine } from 'xstate';
 import { getShortestPaths, getSimplePaths } from 'xstate/graph';
 import { GRAPH_CALL_STATES, type KnownCallState } from '../graph/callState.js';
 import { callMachine } from '../machine/callMachine.js';
-import type { CallSnapshot } from '../machine/stepCall.js';
+import { type CallSnapshot, startCall, stepCall } from '../machine/stepCall.js';
 import type { CallEvent, CallInput } from '../machine/types.js';
 import { callTestEvents, TEST_CALL_ID } from './callTestEvents.js';
 
@@ -141,7 +141,7 @@ export function getCallPaths(options: CallPathOptions = {}): CallPath[] {
         ? {}
         : { toState: (snapshot) => options.toState?.(snapshot as CallSnapshot) ?? false }),
     });
-    const fromInput = found.map((path) => toCallPath(input, path));
+    const fromInput = found.map((path) => toCallPath(machine, input, path));
     paths.push(...fromInput);
     if (options.cover !== 'transitions') continue;
     for (const path of fromInput)
@@ -154,32 +154,30 @@ export function getCallPaths(options: CallPathOptions = {}): CallPath[] {
         const keys = machine.getTransitionData(snapshot, event).map(transitionKey);
         if (keys.length === 0 || keys.every((key) => covered.has(key))) continue;
         for (const key of keys) covered.add(key);
-        const [next] = transition(machine, snapshot, event);
-        paths.push(extend(path, event, next));
+        paths.push(extend(path, event, stepCall(snapshot, event, machine).snapshot));
       }
     }
   }
   return paths;
 }
 
+// xstate/graph merges the snapshots it deems the same state (timestamps left out) and keeps the
+// last one it saw: the snapshots of a path are replayed from its input instead, so each one is
+// exactly where the path's events lead.
 function toCallPath(
+  machine: typeof callMachine,
   input: CallInput,
-  path: { state: unknown; steps: readonly { event: unknown; state: unknown }[] },
+  path: { steps: readonly { event: unknown }[] },
 ): CallPath {
   // xstate/graph opens every path with the `xstate.init` step that enters the start state.
-  const [init, ...rest] = path.steps;
-  const start = (init?.state ?? path.state) as CallSnapshot;
-  const steps = rest.map((step) => ({
-    event: step.event as CallEvent,
-    snapshot: step.state as CallSnapshot,
-  }));
-  return {
-    input,
-    start,
-    steps,
-    snapshot: path.state as CallSnapshot,
-    description: describePath(input, steps),
-  };
+  const events = path.steps.slice(1).map((step) => step.event as CallEvent);
+  const start = startCall(input, machine).snapshot;
+  let snapshot = start;
+  const steps = events.map((event) => {
+    snapshot = stepCall(snapshot, event, machine).snapshot;
+    return { event, snapshot };
+  });
+  return { input, start, steps, snapshot, description: describePath(input, steps) };
 }
 
 function extend(path: CallPath, event: CallEvent, snapshot: CallSnapshot): CallPath {

@@ -70,11 +70,8 @@ function nameOfInput(input: CallInput): string {
 }
 
 /**
- * Every distinct snapshot on the paths getCallPaths finds from every sample input: those the
- * path's events lead to when replayed with startCall/stepCall, and those xstate/graph reports.
- * The two differ: the traversal merges snapshots that differ only in timestamps and counts, and
- * keeps the last one it saw under each key, so a path's own snapshots need not be where its
- * events lead (its start may carry a deadline re-armed later). Both kinds are reachable.
+ * Every distinct snapshot on the paths getCallPaths finds from every sample input, each one
+ * where the path's events lead (getCallPaths replays them with startCall/stepCall).
  */
 function reachableSnapshots(): Reached[] {
   const found = new Map<string, Reached>();
@@ -82,26 +79,13 @@ function reachableSnapshots(): Reached[] {
     const stored = JSON.stringify(persistCallSnapshot(snapshot));
     if (!found.has(stored)) found.set(stored, { snapshot, input, stored, name });
   };
-  const paths = getCallPaths({ inputs: sampleInputs, events: sampleEvents });
-  for (const path of paths) {
-    let snapshot = startCall(path.input).snapshot;
+  for (const path of getCallPaths({ inputs: sampleInputs, events: sampleEvents })) {
     const names = [nameOfInput(path.input)];
-    add(snapshot, path.input, names.join(' → '));
+    add(path.start, path.input, names.join(' → '));
     for (const step of path.steps) {
-      snapshot = stepCall(snapshot, step.event).snapshot;
       names.push(nameOfEvent(step.event));
-      add(snapshot, path.input, names.join(' → '));
+      add(step.snapshot, path.input, names.join(' → '));
     }
-  }
-  for (const path of paths) {
-    path.steps.forEach((step, i) => {
-      add(
-        step.snapshot,
-        path.input,
-        `xstate/graph's snapshot after step ${i + 1} of ${path.description}`,
-      );
-    });
-    add(path.start, path.input, `xstate/graph's start of ${path.description}`);
   }
   return [...found.values()];
 }
