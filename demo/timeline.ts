@@ -3,6 +3,7 @@
  * columns: time since start, what kind of thing, what exactly, and what came of it.
  * @module
  */
+import type { CallDeadline } from '../src/index.js';
 import type { Bucket, DemoEvent, Summary } from './events.js';
 import { padEnd, padStart, type Style } from './style.js';
 
@@ -106,13 +107,7 @@ export function createTimeline(style: Style): (event: DemoEvent) => string | und
         return row(event.t, style.red('◂ notify'), event.message, style.red('rejected'));
       case 'transition': {
         const notes = [`on ${event.on}`];
-        if (event.deadline !== undefined) {
-          notes.push(
-            event.deadline.kind === 'retry'
-              ? `retry the DELETE in ${formatMs(event.deadline.inMs)}`
-              : `wait ${formatMs(event.deadline.inMs)} for terminated, then GET`,
-          );
-        }
+        if (event.deadline !== undefined) notes.push(describeDeadline(event.deadline));
         // A self-transition (a `terminating` notification while confirming) re-arms the deadline.
         const chart =
           event.chart.from === event.chart.to
@@ -207,4 +202,25 @@ function describeTrouble(summary: Summary): string {
     parts.push(`${summary.duplicates} duplicate${summary.duplicates === 1 ? '' : 's'}`);
   if (summary.outOfOrder > 0) parts.push(`${summary.outOfOrder} out of order`);
   return parts.length === 0 ? '' : `  (${parts.join(', ')})`;
+}
+
+/** What a recorded deadline means for the call, in words. */
+function describeDeadline(deadline: { kind: CallDeadline['kind']; inMs: number }): string {
+  const wait = formatMs(deadline.inMs);
+  switch (deadline.kind) {
+    case 'retry':
+      return `retry the DELETE in ${wait}`;
+    case 'confirm':
+      return `wait ${wait} for terminated, then GET`;
+    case 'request':
+      return `Graph has ${wait} to answer`;
+    case 'setup':
+      return `still in setup after ${wait}? then GET`;
+    default:
+      return assertNever(deadline.kind);
+  }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled deadline kind ${String(value)}`);
 }

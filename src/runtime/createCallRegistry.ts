@@ -350,10 +350,11 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
       if (outcome.ok) {
         countCommit(current?.snapshot, next);
         remember(callId, { version: record.version, savedAt, snapshot: next });
-        inspection?.step(callId, current === undefined ? undefined : event, next);
         armDueTimer();
         // Only the registry whose commit won gets here: its commands are the ones performed.
         announce(callId, step.emitted);
+        // After the news, as an actor reports its snapshot after the events its step emitted.
+        inspection?.step(callId, current === undefined ? undefined : event, next);
         waiters.settle(callId, next);
         return step.result;
       }
