@@ -27,6 +27,7 @@ export {
 export type { Etag, NumericEtag, OpaqueEtag } from './graph/etag.js';
 export { compareEtags, parseEtag, sameEtag } from './graph/etag.js';
 export type {
+  CallDirection,
   CallNotification,
   ChangeType,
   ParsedNotifications,
@@ -37,6 +38,13 @@ export type {
 } from './graph/notification.js';
 export { callIdProblem, isValidCallId, MAX_CALL_ID_LENGTH } from './graph/callId.js';
 export { parseNotifications } from './graph/parseNotifications.js';
+export type {
+  CallIdentity,
+  CallIdentitySet,
+  CallParticipantInfo,
+  IdentityKind,
+} from './graph/participantInfo.js';
+export { IDENTITY_KINDS, readIdentitySet, readParticipantInfo } from './graph/participantInfo.js';
 export { parseRetryAfter } from './graph/retryAfter.js';
 export type {
   CallResourceKind,

@@ -13,6 +13,7 @@
  * @module
  */
 import type { GraphCallState } from './callState.js';
+import type { CallIdentitySet, CallParticipantInfo } from './participantInfo.js';
 import type { CallResourceKind } from './resourcePath.js';
 
 /** The three change types Graph sends. */
@@ -28,6 +29,9 @@ export interface ResultInfo {
   readonly subcode?: number;
   readonly message?: string;
 }
+
+/** Which side placed the call: `incoming` (someone called the bot) or `outgoing` (the bot called). */
+export type CallDirection = 'incoming' | 'outgoing';
 
 /** A notification item exactly as received (a JSON object). */
 export type RawNotification = Readonly<Record<string, unknown>>;
@@ -53,6 +57,23 @@ export interface CallNotification {
   readonly resultInfo?: ResultInfo;
   /** Older payloads: `AppInitiated`, `AppTransferred`, `AppRedirected`, … */
   readonly terminationReason?: string;
+  /**
+   * Call resource only, when Graph sent it: `incoming` or `outgoing`. Any other value is left
+   * out (and stays in `raw`).
+   */
+  readonly direction?: CallDirection;
+  /**
+   * Call resource only, when Graph sent it: the caller (`resourceData.source`), reduced to its
+   * identities, region and language (see {@link readParticipantInfo}).
+   */
+  readonly source?: CallParticipantInfo;
+  /**
+   * Call resource only, when Graph sent them: the identities of the callee side
+   * (`resourceData.targets[].identity`), in order, skipping entries with no known identity.
+   */
+  readonly targets?: readonly CallIdentitySet[];
+  /** Call resource only, when Graph sent it: the bot's own participant id in the call. */
+  readonly myParticipantId?: string;
   /** `resourceData['@odata.type']` of the call resource or the first sub-resource item, `#` prefix kept as received. */
   readonly dataType?: string;
   /** The item as received, for everything this type does not lift out (toneInfo, roster, …). */

@@ -21,6 +21,7 @@
  * @module
  */
 import { normalizeCallState } from './callState.js';
+import { isJsonObject as isObject, type JsonObject, own } from './jsonObject.js';
 import type {
   CallNotification,
   ChangeType,
@@ -29,10 +30,10 @@ import type {
   RejectionCode,
   ResultInfo,
 } from './notification.js';
+import { type CallIdentitySet, readIdentitySet, readParticipantInfo } from './participantInfo.js';
 import { parseResourcePath } from './resourcePath.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-type JsonObject = Record<string, unknown>;
 
 const EXPECTED_ENVELOPE = 'expected a commsNotifications envelope { "value": [ … ] }';
 const EXPECTED_CHANGE_TYPE = 'expected created, updated or deleted';
@@ -56,6 +57,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * - A call id is checked after percent-decoding: one that could not be stored or put back in a
  *   Graph URL (a lone surrogate such as `\ud800`, `..`, a control character, `/`, more than 256
  *   characters; see `callIdProblem`) rejects its item with code `invalidCallId`, and only it.
+ * - Items about the call itself also carry, when Graph sent them, `direction`, the caller
+ *   (`source`), the callee side (`targets`) and `myParticipantId`. A value of the wrong type is
+ *   left out for that field alone: it never rejects the item.
  * - JSON `null` counts as absent for `resourceData`, `state` and the other optional fields.
  * - Only own properties are read, so `__proto__` keys or inherited values never parse as fields.
  *
@@ -342,7 +346,44 @@ function readCallData(
   if (resultInfo !== undefined) notification.resultInfo = resultInfo;
   const terminationReason = own(data, 'terminationReason');
   if (typeof terminationReason === 'string') notification.terminationReason = terminationReason;
+  readParties(data, notification);
   return undefined;
+}
+
+/**
+ * Who is on the call: direction, caller, callee side, the bot's own participant id. Each field
+ * stands alone: one of the wrong type is left out (it stays in `raw`), never a rejection. Every
+ * generation spells these the same (2018 `callState` payloads included); only the caller's
+ * language moved, which readParticipantInfo handles.
+ */
+function readParties(data: JsonObject, notification: Mutable<CallNotification>): void {
+  const direction = own(data, 'direction');
+  if (direction === 'incoming' || direction === 'outgoing') {
+    notification.direction = direction;
+  }
+  const source = own(data, 'source');
+  if (source !== undefined) {
+    const info = readParticipantInfo(source);
+    if (info !== undefined) notification.source = info;
+  }
+  const targets = own(data, 'targets');
+  if (Array.isArray(targets)) {
+    const identities = readTargets(targets);
+    if (identities !== undefined) notification.targets = identities;
+  }
+  const myParticipantId = own(data, 'myParticipantId');
+  if (typeof myParticipantId === 'string') notification.myParticipantId = myParticipantId;
+}
+
+function readTargets(targets: readonly unknown[]): CallIdentitySet[] | undefined {
+  let identities: CallIdentitySet[] | undefined;
+  for (const target of targets) {
+    const identity = isObject(target) ? readIdentitySet(own(target, 'identity')) : undefined;
+    if (identity === undefined) continue;
+    identities ??= [];
+    identities.push(identity);
+  }
+  return identities;
 }
 
 function readResultInfo(value: unknown): ResultInfo | undefined {
@@ -397,14 +438,6 @@ function firstObject(items: readonly unknown[]): JsonObject | undefined {
     if (isObject(item)) return item;
   }
   return undefined;
-}
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function own(object: JsonObject, key: string): unknown {
-  return Object.hasOwn(object, key) ? object[key] : undefined;
 }
 
 function fieldPath(bare: boolean, index: number, name: string): string {

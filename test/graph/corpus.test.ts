@@ -97,6 +97,57 @@ function isCallType(data: unknown): boolean {
   return typeof type === 'string' && type.replace(/^#/, '') === 'microsoft.graph.call';
 }
 
+// Written out here rather than imported, so the expectations below do not share the parser's table.
+const CALLER_KINDS = [
+  'user',
+  'application',
+  'applicationInstance',
+  'phone',
+  'guest',
+  'encrypted',
+  'onPremises',
+];
+
+function pickStrings(value: Item, keys: readonly string[]): Item {
+  return Object.fromEntries(
+    keys.filter((k) => typeof value[k] === 'string').map((k) => [k, value[k]]),
+  );
+}
+
+function expectedIdentities(value: unknown): Item | undefined {
+  if (!isObject(value)) return undefined;
+  const set: Item = {};
+  for (const kind of CALLER_KINDS) {
+    const identity = value[kind];
+    if (!isObject(identity)) continue;
+    const picked = pickStrings(identity, ['id', 'displayName', 'tenantId']);
+    if (Object.keys(picked).length > 0) set[kind] = picked;
+  }
+  return Object.keys(set).length > 0 ? set : undefined;
+}
+
+/** The caller as the docs show it; 2018 payloads put the language on the identity itself. */
+function expectedSource(value: unknown): Item | undefined {
+  if (!isObject(value)) return undefined;
+  const identity = expectedIdentities(value.identity) ?? {};
+  const info: Item = { identity, ...pickStrings(value, ['region', 'languageId']) };
+  if (info.languageId === undefined && isObject(value.identity)) {
+    const identities = Object.values(value.identity).filter(isObject);
+    const language = identities.map((i) => i.language).find((l) => typeof l === 'string');
+    if (language !== undefined) info.languageId = language;
+  }
+  return Object.keys(info).length > 1 || Object.keys(identity).length > 0 ? info : undefined;
+}
+
+function expectedTargets(value: unknown): Item[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const targets = value.flatMap((t) => {
+    const set = isObject(t) ? expectedIdentities(t.identity) : undefined;
+    return set === undefined ? [] : [set];
+  });
+  return targets.length > 0 ? targets : undefined;
+}
+
 function parse(body: unknown): ParsedNotifications {
   let result: ParsedNotifications | undefined;
   expect(() => {
@@ -204,9 +255,16 @@ describe.each(corpus.map((f): [string, CorpusFile] => [f.name, f]))('%s', (name,
           expect(n.etag).toBe(data?.['@odata.etag']);
           expect(n.resultInfo).toEqual(expectedResultInfo(data?.resultInfo));
           expect(n.terminationReason).toBe(data?.terminationReason);
+          expect(n.direction).toBe(data?.direction);
+          expect(n.source).toEqual(expectedSource(data?.source));
+          expect(n.targets).toEqual(expectedTargets(data?.targets));
+          expect(n.myParticipantId).toBe(data?.myParticipantId);
         } else {
           expect(n.state).toBeUndefined();
           expect(n.stateText).toBeUndefined();
+          for (const key of ['direction', 'source', 'targets', 'myParticipantId']) {
+            expect(key in n).toBe(false);
+          }
           const first = Array.isArray(data) ? data[0] : data;
           expect(n.dataType).toBe(isObject(first) ? first['@odata.type'] : undefined);
           expect(n.resultInfo).toEqual(
@@ -270,6 +328,105 @@ describe('corpus totals', () => {
         'terminated',
       ].sort(),
     );
+  });
+});
+
+describe('who is on the call', () => {
+  const calls = corpus.flatMap((f) =>
+    parse(f.body)
+      .notifications.filter((n) => n.resource === 'call')
+      .map((n) => ({ name: f.name, n, data: n.raw.resourceData as Item | undefined })),
+  );
+  const sent = (key: string) => calls.filter(({ data }) => isObject(data) && key in data);
+
+  // If the lift silently stops, these counts (of items that carry the field, and of items whose
+  // field was lifted) part ways.
+  it.each([
+    ['direction', 58],
+    ['source', 48],
+    ['targets', 48],
+    ['myParticipantId', 20],
+  ] as const)('lifts %s from every one of the %i call notifications that send it', (key, count) => {
+    expect(sent(key)).toHaveLength(count);
+    expect(calls.filter(({ n }) => n[key] !== undefined)).toHaveLength(count);
+    for (const { name, n } of sent(key)) expect(n[key], name).toBeDefined();
+  });
+
+  it('reads 48 incoming and 10 outgoing calls, current and 2018 payloads alike', () => {
+    const directions = calls.map(({ n }) => n.direction).filter((d) => d !== undefined);
+    expect(directions.filter((d) => d === 'incoming')).toHaveLength(48);
+    expect(directions.filter((d) => d === 'outgoing')).toHaveLength(10);
+    const withParties = calls.filter(
+      ({ n }) =>
+        n.direction !== undefined || n.source !== undefined || n.myParticipantId !== undefined,
+    );
+    expect(withParties.filter(({ name }) => !name.startsWith('history/'))).toHaveLength(22);
+    expect(withParties.filter(({ name }) => name.startsWith('history/'))).toHaveLength(36);
+  });
+
+  it('names every caller by a user, and every callee by an application or its instance', () => {
+    const sources = calls.flatMap(({ n }) => (n.source === undefined ? [] : [n.source]));
+    expect(sources.filter((s) => s.identity.user?.id !== undefined)).toHaveLength(48);
+    expect(sources.filter((s) => s.languageId !== undefined)).toHaveLength(28);
+    const targets = calls.flatMap(({ n }) => n.targets ?? []);
+    expect(targets.filter((t) => t.application !== undefined)).toHaveLength(40);
+    expect(targets.filter((t) => t.applicationInstance !== undefined)).toHaveLength(8);
+  });
+
+  it('reads the caller of an incoming call (v1.0_call-answer__1)', () => {
+    expect(parsedOnly('v1.0_call-answer__1')).toMatchObject({
+      state: 'incoming',
+      direction: 'incoming',
+      source: {
+        identity: {
+          user: { displayName: 'Test User', id: '8A34A46B-3D17-4ADC-8DCE-DC4E7D572698' },
+        },
+        region: 'westus',
+        languageId: 'en-US',
+      },
+      targets: [
+        { application: { displayName: 'Test BOT', id: '8A34A46B-3D17-4ADC-8DCE-DC4E7D572698' } },
+      ],
+    });
+  });
+
+  it('reads tenant ids and myParticipantId, but not answeredBy, from a redirected call (v1.0_call-redirect__6)', () => {
+    const n = parsedOnly('v1.0_call-redirect__6');
+    expect(n).toMatchObject({
+      changeType: 'deleted',
+      direction: 'incoming',
+      source: {
+        identity: { user: { tenantId: '632899f8-2ea1-4604-8413-27bd2892079f' } },
+        region: 'amer',
+      },
+      targets: [
+        {
+          applicationInstance: {
+            displayName: 'PstnAppInstance',
+            id: '7629bdce-046c-4903-86b4-a8f718277e1a',
+            tenantId: '632899f8-2ea1-4604-8413-27bd2892079f',
+          },
+        },
+      ],
+      myParticipantId: 'c339cede-4bd6-4f20-ab9f-3a13e65f6d00',
+    });
+    expect(JSON.stringify(n.source)).not.toContain('encrypted');
+  });
+
+  it('reads an outgoing call the bot placed (v1.0_application-post-calls__2)', () => {
+    const n = parsedOnly('v1.0_application-post-calls__2');
+    expect(n).toMatchObject({ state: 'established', direction: 'outgoing' });
+    expect('source' in n).toBe(false);
+  });
+
+  it('reads the 2018 shape, with the language on the identity (history/beta_call-answer__11)', () => {
+    expect(parsedOnly('history/beta_call-answer__11')).toMatchObject({
+      resourcePath: '/app/calls/57DAB8B1894C409AB240BD8BEAE78896',
+      state: 'incoming',
+      direction: 'incoming',
+      source: { identity: { user: { displayName: 'Test User' } }, languageId: 'en-US' },
+      targets: [{ application: { displayName: 'Test BOT' } }],
+    });
   });
 });
 

@@ -5,9 +5,15 @@
 import type * as Graph from '@microsoft/microsoft-graph-types';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
+  type CallDirection,
+  type CallIdentity,
+  type CallIdentitySet,
+  type CallParticipantInfo,
   type ChangeType,
   GRAPH_CALL_STATES,
   type GraphCallState,
+  IDENTITY_KINDS,
+  type IdentityKind,
   type ResultInfo,
 } from '../../src/index.js';
 
@@ -19,6 +25,29 @@ describe('Graph types conformance', () => {
     expectTypeOf<ChangeType>().toEqualTypeOf<Graph.ChangeType>();
     // Our normalised resultInfo fits wherever Graph's is expected.
     expectTypeOf<ResultInfo>().toExtend<Graph.ResultInfo>();
+    // Direction, caller and callee: our small types fit where Graph's are expected, and every
+    // identity kind we read is one Graph's communicationsIdentitySet names.
+    expectTypeOf<CallDirection>().toEqualTypeOf<Graph.CallDirection>();
+    expectTypeOf<
+      Exclude<IdentityKind, keyof Graph.CommunicationsIdentitySet>
+    >().toEqualTypeOf<never>();
+    expectTypeOf<CallIdentitySet>().toExtend<Graph.CommunicationsIdentitySet>();
+    expectTypeOf<CallIdentity>().toExtend<Graph.CommunicationsUserIdentity>();
+    expectTypeOf<CallIdentity>().toExtend<Graph.CommunicationsApplicationInstanceIdentity>();
+    expectTypeOf<CallParticipantInfo>().toExtend<Graph.ParticipantInfo>();
+  });
+
+  it('reads the identity kinds the docs show for callers and callees, no others', () => {
+    const identityKinds: Record<IdentityKind, true> = {
+      user: true,
+      application: true,
+      applicationInstance: true,
+      phone: true,
+      guest: true,
+      encrypted: true,
+      onPremises: true,
+    };
+    expect([...IDENTITY_KINDS].sort()).toEqual(Object.keys(identityKinds).sort());
   });
 
   it('lists every call state of @microsoft/microsoft-graph-types, plus the beta-only ones', () => {

@@ -434,6 +434,240 @@ describe('item fields', () => {
   });
 });
 
+describe('who is on the call: direction, source, targets, myParticipantId', () => {
+  const caller = {
+    '@odata.type': '#microsoft.graph.participantInfo',
+    identity: {
+      '@odata.type': '#microsoft.graph.identitySet',
+      user: { displayName: 'Test User', id: 'u1', tenantId: 't1', identityProvider: 'AAD' },
+    },
+    endpointType: 'default',
+    region: 'westus',
+    languageId: 'en-US',
+  };
+  const target = {
+    '@odata.type': '#microsoft.graph.invitationParticipantInfo',
+    identity: { application: { displayName: 'Test BOT', id: 'a1' } },
+    endpointType: 'default',
+    id: 'p1',
+    region: null,
+    languageId: null,
+  };
+  const incoming = {
+    state: 'incoming',
+    direction: 'incoming',
+    source: caller,
+    targets: [target],
+    myParticipantId: 'c339cede-4bd6-4f20-ab9f-3a13e65f6d00',
+  };
+
+  it('lifts all four from an incoming call, reduced to strings', () => {
+    const n = only(parseNotifications(envelope(callItem({ changeType: 'created' }, incoming))));
+    expect(n).toMatchObject({
+      state: 'incoming',
+      direction: 'incoming',
+      source: {
+        identity: { user: { displayName: 'Test User', id: 'u1', tenantId: 't1' } },
+        region: 'westus',
+        languageId: 'en-US',
+      },
+      targets: [{ application: { displayName: 'Test BOT', id: 'a1' } }],
+      myParticipantId: 'c339cede-4bd6-4f20-ab9f-3a13e65f6d00',
+    });
+    expect(n.source).toEqual({
+      identity: { user: { displayName: 'Test User', id: 'u1', tenantId: 't1' } },
+      region: 'westus',
+      languageId: 'en-US',
+    });
+    expect(JSON.parse(JSON.stringify(n.source))).toEqual(n.source);
+    expect(n.raw).toMatchObject({ resourceData: { source: caller } });
+    expectNoUndefinedProps(n);
+  });
+
+  it('reads them from the legacy /app/calls and callState shape the same way', () => {
+    const n = only(
+      parseNotifications(
+        envelope({
+          changeType: 'created',
+          resource: `/app/calls/${CALL}`,
+          resourceData: { ...incoming, state: undefined, callState: 'incoming' },
+        }),
+      ),
+    );
+    expect(n).toMatchObject({ state: 'incoming', direction: 'incoming', targets: [{}] });
+    expect(n.source?.identity.user?.id).toBe('u1');
+  });
+
+  it('reads an outgoing call that names only its direction', () => {
+    const n = only(parseNotifications(envelope(callItem({}, { direction: 'outgoing' }))));
+    expect(n.direction).toBe('outgoing');
+    for (const key of ['source', 'targets', 'myParticipantId']) expect(key in n).toBe(false);
+  });
+
+  it('leaves all four out when the call resourceData does not carry them', () => {
+    const n = only(parseNotifications(envelope(callItem())));
+    for (const key of ['direction', 'source', 'targets', 'myParticipantId']) {
+      expect(key in n).toBe(false);
+    }
+  });
+
+  it.each([
+    'Incoming',
+    'OUTGOING',
+    'inbound',
+    '',
+    ' incoming',
+    5,
+    true,
+    null,
+    ['incoming'],
+    { value: 'incoming' },
+  ])('leaves out a direction that is %j, and parses the item', (direction) => {
+    const n = only(parseNotifications(envelope(callItem({}, { direction }))));
+    expect('direction' in n).toBe(false);
+    expect(n.state).toBe('established');
+  });
+
+  it.each([
+    null,
+    0,
+    'Test User',
+    [caller],
+    {},
+    { identity: 'user' },
+    { identity: [caller.identity] },
+    { identity: { user: 42 } },
+    { identity: { user: { id: 1, displayName: { first: 'x' } } } },
+    { identity: { device: { id: 'd' } }, region: 7 },
+  ])('leaves out a source that is %j, and parses the item', (source) => {
+    const n = only(parseNotifications(envelope(callItem({}, { direction: 'incoming', source }))));
+    expect('source' in n).toBe(false);
+    expect(n.direction).toBe('incoming');
+  });
+
+  it.each([
+    null,
+    'Test BOT',
+    3,
+    target,
+    [],
+    [null, 5, 'x', [], {}],
+    [{ identity: null }, { identity: { device: { id: 'd' } } }],
+  ])('leaves out targets that are %j, and parses the item', (targets) => {
+    const n = only(parseNotifications(envelope(callItem({}, { targets }))));
+    expect('targets' in n).toBe(false);
+  });
+
+  it('keeps the readable targets of an array, in order, skipping the garbage between them', () => {
+    const n = only(
+      parseNotifications(
+        envelope(
+          callItem(
+            {},
+            {
+              targets: [
+                5,
+                { identity: { phone: { id: '+14258828080' } } },
+                { identity: { user: { id: ['u'] } } },
+                null,
+                target,
+              ],
+            },
+          ),
+        ),
+      ),
+    );
+    expect(n.targets).toEqual([
+      { phone: { id: '+14258828080' } },
+      { application: { displayName: 'Test BOT', id: 'a1' } },
+    ]);
+  });
+
+  it.each([null, 5, ['c339'], { id: 'c339' }])('leaves out a myParticipantId that is %j', (id) => {
+    const n = only(parseNotifications(envelope(callItem({}, { myParticipantId: id }))));
+    expect('myParticipantId' in n).toBe(false);
+  });
+
+  it('keeps each field that is well formed when its neighbours are not', () => {
+    const n = only(
+      parseNotifications(
+        envelope(
+          callItem(
+            {},
+            { direction: 'sideways', source: 'caller', targets: [target], myParticipantId: 'me' },
+          ),
+        ),
+      ),
+    );
+    expect(n).toMatchObject({ targets: [{ application: { id: 'a1' } }], myParticipantId: 'me' });
+    expect('direction' in n || 'source' in n).toBe(false);
+  });
+
+  it('reads the call from the first object of an array resourceData', () => {
+    const n = only(parseNotifications(envelope(callItem({ resourceData: [5, incoming] }))));
+    expect(n.direction).toBe('incoming');
+    expect(n.source?.region).toBe('westus');
+  });
+
+  it('does not lift them from a participant or an operation, whose fields are not the call’s', () => {
+    const { notifications, rejected } = parseNotifications(
+      envelope(
+        {
+          changeType: 'updated',
+          resourceUrl: `/communications/calls/${CALL}/participants`,
+          resourceData: [{ '@odata.type': '#microsoft.graph.participant', ...incoming }],
+        },
+        {
+          changeType: 'deleted',
+          resourceUrl: `/communications/calls/${CALL}/operations/op1`,
+          resourceData: {
+            '@odata.type': '#microsoft.graph.inviteParticipantsOperation',
+            ...incoming,
+          },
+        },
+      ),
+    );
+    expect(rejected).toEqual([]);
+    expect(notifications).toHaveLength(2);
+    for (const n of notifications) {
+      for (const key of ['direction', 'source', 'targets', 'myParticipantId']) {
+        expect(key in n).toBe(false);
+      }
+    }
+  });
+
+  it('neither reads nor pollutes through "__proto__" keys in the caller', () => {
+    const text = `{"value":[{"changeType":"created","resourceUrl":"/communications/calls/${CALL}",
+      "resourceData":{"__proto__":{"direction":"incoming","myParticipantId":"evil"},
+        "source":{"__proto__":{"region":"evil"},"identity":{"__proto__":{"user":{"id":"evil"}},
+          "user":{"__proto__":{"tenantId":"evil"},"id":"u1"}}},
+        "targets":[{"__proto__":{"identity":{"user":{"id":"evil"}}}},{"identity":{"phone":{"id":"+1"}}}],
+        "constructor":{"prototype":{"polluted":true}}}}]}`;
+    const n = only(parseNotifications(text));
+    expect(n.source).toEqual({ identity: { user: { id: 'u1' } } });
+    expect(n.targets).toEqual([{ phone: { id: '+1' } }]);
+    expect('direction' in n || 'myParticipantId' in n).toBe(false);
+    const probe = {} as Item;
+    for (const key of ['polluted', 'region', 'tenantId', 'user', 'identity', 'direction']) {
+      expect(probe[key]).toBeUndefined();
+    }
+  });
+
+  it('survives deeply nested garbage in every field without throwing', () => {
+    let deep: unknown = { id: 'x' };
+    for (let i = 0; i < 10_000; i++) deep = { user: deep, identity: [deep] };
+    const n = only(
+      parseNotifications(
+        envelope(callItem({}, { source: deep, targets: [deep, deep], direction: deep })),
+      ),
+    );
+    expect('direction' in n).toBe(false);
+    // Only one level of the identity set is read: the nested object is no identity.
+    expect(n.source).toBeUndefined();
+    expect(n.targets).toBeUndefined();
+  });
+});
+
 describe('sub-resources', () => {
   const roster = {
     '@odata.type': '#microsoft.graph.commsNotification',

@@ -48,6 +48,7 @@ describe('notify: call notifications parse into exactly the intended CallNotific
       resourcePath: PATH,
       state: 'incoming',
       etag: 'W/"1"',
+      direction: 'incoming',
       dataType: '#microsoft.graph.call',
       raw: item,
     });
