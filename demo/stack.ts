@@ -119,7 +119,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       body: JSON.stringify({
         '@odata.type': '#microsoft.graph.call',
         callbackUri: webhookUrl,
+        targets: [{ identity: { user: { id: 'demo-callee', displayName: 'Demo callee' } } }],
         requestedModalities: ['audio'],
+        mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' },
       }),
     });
     const body: unknown = await response.json();

@@ -1,6 +1,5 @@
 // callLifecycle.test.ts: three ways to test a bot's call handling with graph-call-machine/testing.
 import {
-  type CallRegistry,
   type CallView,
   createCallRegistry,
   getCallView,
@@ -95,9 +94,7 @@ describe('the registry, fed by notify', () => {
 // 3. End to end against the fake Graph, with its seeded faults: replay a failure by its seed.
 describe('a hang-up against a misbehaving Graph', () => {
   it.each([1, 2, 3, 4, 5])('seed %i: ends once, with one accepted DELETE', async (seed) => {
-    let registry: CallRegistry | undefined;
     const fake = createFakeGraph({
-      deliver: (body) => registry?.ingest(body),
       faults: {
         seed,
         duplicate: 0.3, // notifications posted twice
@@ -106,10 +103,11 @@ describe('a hang-up against a misbehaving Graph', () => {
         throttle: { next: 1, retryAfter: 0.05 }, // the first request gets 429, Retry-After 50 ms
       },
     });
-    registry = createCallRegistry({
+    const registry = createCallRegistry({
       graph: { getToken: async () => 'token', fetch: fake.fetch, baseUrl: fake.baseUrl },
       confirmTimeoutMs: 50,
     });
+    fake.connect(registry); // notifications go to the registry from here on
 
     const callId = fake.placeCall();
     await fake.settle(); // establishing and established delivered

@@ -1,10 +1,11 @@
 /**
  * An in-process fake of the Microsoft Graph calls endpoints, with seeded fault injection.
  *
- * It keeps calls with their states and etags, answers `DELETE`, `GET` and `POST …/keepAlive`
- * (and create, answer, reject, redirect, transfer) as Graph does, and posts the change
- * notifications that follow to the bot: to a function such as `registry.ingest`, or to a
- * webhook URL. Requests reach it through its `fetch` (inject it into `createGraphClient` or
+ * It keeps calls with their states and etags, answers `DELETE`, `GET` and `POST …/keepAlive`,
+ * and the call-control requests (create, answer, reject, redirect, transfer), checking their
+ * bodies and the call's state as Graph does, and posts the change notifications that follow
+ * to the bot: to a registry connected with `connect()`, to a function, or to a webhook URL.
+ * Requests reach it through its `fetch` (inject it into `createGraphClient` or
  * `createCallRegistry`) or over HTTP on a loopback port (`listen()`).
  *
  * Faults are drawn from one seeded generator, so a failing run replays exactly with its seed.
@@ -14,13 +15,11 @@
  * import { createCallRegistry } from 'graph-call-machine';
  * import { createFakeGraph } from 'graph-call-machine/testing';
  *
- * const fake = createFakeGraph({
- *   deliver: (body) => registry.ingest(body),
- *   faults: { seed: 7, duplicate: 0.2, reorderWindow: 2 },
- * });
+ * const fake = createFakeGraph({ faults: { seed: 7, duplicate: 0.2, reorderWindow: 2 } });
  * const registry = createCallRegistry({
  *   graph: { getToken: async () => 'token', fetch: fake.fetch, baseUrl: fake.baseUrl },
  * });
+ * fake.connect(registry);
  *
  * const callId = fake.placeCall();
  * await fake.settle();                              // establishing, established delivered
@@ -32,10 +31,37 @@
  * @module
  */
 import type { GraphCallState } from '../graph/callState.js';
-import type { ChangeType } from '../graph/notification.js';
 import { parseNotifications } from '../graph/parseNotifications.js';
 import type { Clock } from '../runtime/clock.js';
-import { DeliveryQueue, type PostOutcome, type RecordedDelivery } from './deliveryQueue.js';
+import {
+  checkParticipant,
+  checkTransferOutcome,
+  DEFAULT_BOT,
+  DEFAULT_CALLER,
+} from './callParties.js';
+import {
+  type Checked,
+  checkAnswer,
+  checkPlaceCall,
+  checkRedirect,
+  checkReject,
+  checkTransfer,
+} from './callRequestBodies.js';
+import { DeliveryQueue, type RecordedDelivery, type Send } from './deliveryQueue.js';
+import {
+  type Advance,
+  announceIncoming,
+  answerCall,
+  type ChangeDetails,
+  callResourceData,
+  hangUpCall,
+  type MutableCall,
+  nextTransferOutcome,
+  redirectCall,
+  rejectCall,
+  remoteHangUpCall,
+  transferCall,
+} from './fakeCallFlows.js';
 import {
   type Answer,
   errorAnswer,
@@ -46,20 +72,22 @@ import {
   routeOf,
 } from './fakeGraphHttp.js';
 import type {
+  CallModality,
   FakeCall,
   FakeGraph,
   FakeGraphOptions,
   IncomingCallOptions,
+  NotificationTarget,
+  ParticipantInfoSpec,
   PlaceCallOptions,
   RecordedRequest,
+  TransferOutcome,
 } from './fakeGraphTypes.js';
 import {
   type CommsNotification,
-  type CommsNotifications,
   created,
   type DeletedOptions,
   deleted,
-  type NotifyResultInfo,
   updated,
 } from './notify.js';
 import { seededRandom } from './random.js';
@@ -72,46 +100,17 @@ import {
 } from './resolveFaults.js';
 import { type LoopbackServer, serveOnLoopback } from './serveOnLoopback.js';
 
-interface MutableCall {
-  id: string;
-  direction: 'incoming' | 'outgoing';
-  state: GraphCallState;
-  states: GraphCallState[];
-  etag: number;
-  ended: boolean;
-  resultInfo?: NotifyResultInfo;
-  callbackUri?: string;
+/** What a new call is made of; everything not given has a default. */
+interface NewCall {
+  readonly callId?: string | undefined;
+  readonly callbackUri?: string | undefined;
+  readonly source?: ParticipantInfoSpec | undefined;
+  readonly targets?: readonly ParticipantInfoSpec[] | undefined;
+  readonly requestedModalities?: readonly CallModality[] | undefined;
+  readonly myParticipantId?: string | undefined;
+  readonly mediaConfig?: unknown;
+  readonly transfer?: TransferOutcome | undefined;
 }
-
-type Advance = {
-  readonly resultInfo?: NotifyResultInfo;
-  readonly terminationReason?: string;
-  readonly data?: Readonly<Record<string, unknown>>;
-  /** `null`: the notification carries no state (a reject). */
-  readonly wireState?: null;
-};
-
-const HANG_UP_RESULT: NotifyResultInfo = {
-  code: 200,
-  subcode: 5001,
-  message: 'The conversation has ended.',
-};
-// From the call-end reasons Microsoft lists for call-delete: the peer left a P2P call.
-const REMOTE_HANG_UP_RESULT: NotifyResultInfo = {
-  code: 200,
-  subcode: 18503,
-  message: 'The other participant in peer-to-peer call, left the conversation.',
-};
-const TRANSFER_DONE_RESULT: NotifyResultInfo = {
-  code: 0,
-  subcode: 7015,
-  message: 'GracefulTransferCompleted',
-};
-const TRANSFER_FAILED_RESULT: NotifyResultInfo = {
-  code: 500,
-  subcode: 7000,
-  message: 'The transfer failed.',
-};
 
 const globalClock: Clock = {
   now: () => Date.now(),
@@ -125,16 +124,20 @@ const globalClock: Clock = {
  * methods when asked for something Graph would not do (answering an established call).
  *
  * Requests must carry `Authorization: Bearer …` (401 otherwise). Then throttle and fail
- * faults are applied, then the call decides: 204 for a DELETE of a live call (followed,
- * later, by `updated terminating` and `deleted terminated` with resultInfo 200/5001), 200
- * with the call for a GET, 200 for a keepAlive, and 404 with Graph's error body for a call
- * that is unknown or over.
+ * faults are applied, then the request decides: a call-control body that Graph would refuse
+ * (not JSON, a parameter missing or out of range) is a `400` with Graph's error body; then a
+ * call that is unknown or over is a `404` (`itemNotFound`); then a call in a state that does
+ * not allow the request is a `400` (`InvalidRequest`). Otherwise: 204 for a DELETE (followed,
+ * later, by `updated terminating` and `deleted terminated` with resultInfo 200/5001), 200 with
+ * the call for a GET, 200 for a keepAlive, 202 for answer, reject, redirect and transfer, and
+ * 201 with the call for `POST /communications/calls`, each followed by the notifications the
+ * docs show for it.
  *
  * @example
  * ```ts
  * const fake = createFakeGraph({ deliver: 'http://127.0.0.1:3978/api/calls', faults: { seed: 3, dropTerminated: true } });
  * const graph = createGraphClient({ getToken: async () => 't', fetch: fake.fetch, baseUrl: fake.baseUrl });
- * const callId = fake.incomingCall();
+ * const callId = fake.incomingCall({ source: { identity: { phone: { id: '+14255550100' } } } });
  * fake.answer(callId);
  * await graph.deleteCall(callId);           // { ok: true, status: 204 }; `terminated` is dropped
  * (await graph.getCall(callId)).status;     // 404: the call is over all the same
@@ -158,12 +161,19 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
   const etags = options.etags ?? true;
   const legacy = options.legacy;
   const webhookAbort = new AbortController();
-  const send = resolveSend(options, webhookAbort.signal);
+  const fixedSend = resolveSend(options, webhookAbort.signal);
+  let connection: { readonly send: Send } | undefined;
 
   const calls = new Map<string, MutableCall>();
   const requests: RecordedRequest[] = [];
   const deliveries: RecordedDelivery[] = [];
-  const queue = new DeliveryQueue(queueFaults, random, clock, send, deliveries);
+  const queue = new DeliveryQueue(
+    queueFaults,
+    random,
+    clock,
+    () => fixedSend ?? connection?.send,
+    deliveries,
+  );
   const servers = new Set<LoopbackServer>();
   let throttle: Armed | undefined =
     faults.throttle && armThrottle(faults.throttle.next, faults.throttle.retryAfter);
@@ -172,6 +182,7 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
     armFailure(faults.fail.next ?? Number.POSITIVE_INFINITY, faults.fail.status, faults.fail);
   let sequence = 0;
   let requestCount = 0;
+  let callCount = 0;
   let closed = false;
 
   function enqueue(item: CommsNotification): void {
@@ -179,21 +190,17 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
     queue.enqueue({ sequence, item, terminal: isTerminal(item) });
   }
 
-  function advance(
-    call: MutableCall,
-    state: GraphCallState,
-    changeType: ChangeType,
-    extra: Advance = {},
-  ): void {
+  const advance: Advance = (call, state, changeType, extra: ChangeDetails = {}) => {
     call.etag += 1;
     call.state = state;
     call.states.push(state);
     if (state === 'terminated') call.ended = true;
     if (extra.resultInfo === undefined) delete call.resultInfo;
     else call.resultInfo = extra.resultInfo;
+    const shape = extra.legacy === undefined ? legacy : { ...legacy, ...extra.legacy };
     const built: DeletedOptions = {
       ...(etags && { etag: call.etag }),
-      ...(legacy !== undefined && { legacy }),
+      ...(shape !== undefined && { legacy: shape }),
       ...(extra.resultInfo !== undefined && { resultInfo: extra.resultInfo }),
       ...(extra.terminationReason !== undefined && { terminationReason: extra.terminationReason }),
       ...(extra.data !== undefined && { data: extra.data }),
@@ -201,46 +208,64 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
     if (changeType === 'created') enqueue(created(call.id, state, built));
     else if (changeType === 'updated') enqueue(updated(call.id, state, built));
     else enqueue(deleted(call.id, extra.wireState === null ? built : { ...built, state }));
-  }
+  };
 
-  function newCall(
-    direction: MutableCall['direction'],
-    callId: string | undefined,
-    callbackUri: string | undefined,
-  ): MutableCall {
-    const id = callId ?? drawGuid(idRandom);
+  function newCall(direction: MutableCall['direction'], spec: NewCall): MutableCall {
+    const id = spec.callId ?? drawGuid(idRandom);
     if (id === '' || calls.has(id)) {
       throw new Error(
         `fake Graph: ${id === '' ? 'a call id must not be empty' : `a call with id ${id} already exists`}; leave callId out to get a fresh one.`,
       );
     }
+    const incoming = direction === 'incoming';
+    const transfer =
+      spec.transfer === undefined ? 'completed' : checkTransferOutcome(spec.transfer, 'transfer');
+    callCount += 1;
     const call: MutableCall = {
       id,
       direction,
-      state: direction === 'incoming' ? 'incoming' : 'establishing',
+      state: incoming ? 'incoming' : 'establishing',
       states: [],
       etag: 0,
       ended: false,
+      source: spec.source ?? (incoming ? DEFAULT_CALLER : DEFAULT_BOT),
+      targets: spec.targets ?? [incoming ? DEFAULT_BOT : DEFAULT_CALLER],
+      myParticipantId: spec.myParticipantId ?? fixedGuid(0xb07, callCount),
+      requestedModalities: spec.requestedModalities ?? ['audio'],
+      transfer,
+      scriptedTransfers: [],
     };
-    if (callbackUri !== undefined) call.callbackUri = callbackUri;
+    if (spec.callbackUri !== undefined) call.callbackUri = spec.callbackUri;
+    if (spec.mediaConfig !== undefined) call.mediaConfig = spec.mediaConfig;
     calls.set(id, call);
     return call;
   }
 
+  /** What a test gave, checked: a participant without an identity would be no call at all. */
+  function scriptedParties(opts: PlaceCallOptions | IncomingCallOptions): NewCall {
+    return {
+      ...opts,
+      source: opts.source === undefined ? undefined : checkParticipant(opts.source, 'source'),
+      targets: opts.targets?.map((target, i) => checkParticipant(target, `targets[${i}]`)),
+    };
+  }
+
   function placeCall(opts: PlaceCallOptions = {}): string {
-    const call = newCall('outgoing', opts.callId, opts.callbackUri);
+    const call = newCall('outgoing', scriptedParties(opts));
     advance(call, 'establishing', 'updated');
     if (opts.establish !== false) advance(call, 'established', 'updated');
     return call.id;
   }
 
   function incomingCall(opts: IncomingCallOptions = {}): string {
-    const call = newCall('incoming', opts.callId, opts.callbackUri);
-    advance(call, 'incoming', 'created', { data: { direction: 'incoming' } });
+    const call = newCall('incoming', scriptedParties(opts));
+    announceIncoming(advance, call);
     return call.id;
   }
 
   // Each scripted action states which states it may start from; `problem` says why not.
+  // Graph lets a bot answer, reject or redirect a call only while it is `incoming`, and
+  // transfer one that is established (or that it holds).
   type Action =
     | 'answer'
     | 'reject'
@@ -258,21 +283,33 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
     transfer: ['established', 'hold'],
   };
 
-  function problem(
-    callId: string,
-    action: Action,
-  ): { readonly status: 400 | 404; readonly message: string } | MutableCall {
+  interface Problem {
+    readonly status: 400 | 404;
+    readonly code: string;
+    readonly message: string;
+  }
+
+  // A request the call's state does not allow is a 400, not a 409: the Graph reference lists
+  // no 409 for call control (it uses 409 for conflicting writes of a resource), and bots meet
+  // Graph's refusals of an operation on a call as 400s; the code `InvalidRequest` tells such a
+  // refusal apart from a malformed body (`BadRequest`).
+  function problem(callId: string, action: Action): Problem | MutableCall {
     const call = calls.get(callId);
     if (call === undefined) {
-      return { status: 404, message: `The call ${callId} was not found.` };
+      return { status: 404, code: 'itemNotFound', message: `The call ${callId} was not found.` };
     }
     if (call.ended) {
-      return { status: 404, message: `The call ${callId} was not found: it has ended.` };
+      return {
+        status: 404,
+        code: 'itemNotFound',
+        message: `The call ${callId} was not found: it has ended.`,
+      };
     }
     const allowed = STARTS[action];
     if (allowed !== undefined && !allowed.includes(call.state)) {
       return {
         status: 400,
+        code: 'InvalidRequest',
         message: `Cannot ${action} the call ${callId} in state ${call.state}; only a call in state ${allowed.join(' or ')} can be.`,
       };
     }
@@ -289,36 +326,23 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
     throw new Error(`fake Graph: ${action}(${callId}): ${found.message}${hint}`);
   }
 
-  const perform: Readonly<
-    Record<'answer' | 'reject' | 'redirect' | 'transfer' | 'hangUp', (call: MutableCall) => void>
-  > = {
-    answer(call) {
-      advance(call, 'establishing', 'updated');
-      advance(call, 'established', 'updated');
-    },
-    reject(call) {
-      advance(call, 'terminated', 'deleted', { wireState: null });
-    },
-    redirect(call) {
-      advance(call, 'terminated', 'deleted');
-    },
-    transfer(call) {
-      transferCall(call, false);
-    },
-    hangUp(call) {
-      advance(call, 'terminating', 'updated');
-      advance(call, 'terminated', 'deleted', { resultInfo: HANG_UP_RESULT });
-    },
-  };
-
-  function transferCall(call: MutableCall, fail: boolean): void {
-    advance(call, 'transferring', 'updated');
-    advance(call, 'transferAccepted', 'updated');
-    if (fail) advance(call, 'established', 'updated', { resultInfo: TRANSFER_FAILED_RESULT });
-    else advance(call, 'terminated', 'deleted', { resultInfo: TRANSFER_DONE_RESULT });
-  }
-
   // ── HTTP ────────────────────────────────────────────────────────────────────────────────
+
+  /** The body as it came: none, JSON, or text that is not JSON. */
+  type RequestBody =
+    | { readonly kind: 'none' }
+    | { readonly kind: 'json'; readonly value: unknown }
+    | { readonly kind: 'invalid' };
+
+  async function readBody(request: Request): Promise<RequestBody> {
+    const text = request.body === null ? '' : await request.text();
+    if (text.trim() === '') return { kind: 'none' };
+    try {
+      return { kind: 'json', value: JSON.parse(text) };
+    } catch {
+      return { kind: 'invalid' };
+    }
+  }
 
   async function handle(request: Request): Promise<Response> {
     if (closed) {
@@ -334,8 +358,9 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
     requestCount += 1;
     const requestId = fixedGuid(0xfa4e, requestCount);
     const clientRequestId = request.headers.get('client-request-id') ?? undefined;
+    const body = await readBody(request);
 
-    const answer = await decide(request, method, route, token);
+    const answer = decide(method, route, token, body);
     const recorded: RecordedRequest = {
       method,
       url: request.url,
@@ -347,17 +372,18 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
       authorization: authHeader !== null && /^Bearer\s/i.test(authHeader),
       ...(clientRequestId !== undefined && { clientRequestId }),
       ...(answer.fault !== undefined && { fault: answer.fault }),
+      ...(body.kind === 'json' && { body: body.value }),
     };
     requests.push(recorded);
     return respond(answer, requestId, clientRequestId, at);
   }
 
-  async function decide(
-    request: Request,
+  function decide(
     method: string,
     route: Route | undefined,
     token: string | undefined,
-  ): Promise<Answer> {
+    body: RequestBody,
+  ): Answer {
     if (token === undefined) {
       return errorAnswer(401, 'Access token is empty.', { 'www-authenticate': 'Bearer' });
     }
@@ -394,16 +420,19 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
     }
     if (route.callId === undefined) {
       if (method !== 'POST') return errorAnswer(405, `${method} is not supported on /calls.`);
-      return createCall(request, route);
+      return createCall(body, route);
     }
     const callId = route.callId;
     if (route.action === undefined) {
-      if (method === 'DELETE') return callAction(callId, 'hangUp', 204);
+      if (method === 'DELETE') {
+        const found = problem(callId, 'hangUp');
+        if (!('id' in found)) return refusal(found);
+        hangUpCall(advance, found);
+        return { status: 204 };
+      }
       if (method === 'GET') {
         const found = problem(callId, 'get');
-        return 'id' in found
-          ? { status: 200, body: callJson(found, route) }
-          : errorAnswer(found.status, found.message);
+        return 'id' in found ? { status: 200, body: callJson(found, route) } : refusal(found);
       }
       return errorAnswer(405, `${method} is not supported on a call; use GET or DELETE.`);
     }
@@ -412,48 +441,90 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
     switch (action) {
       case 'keepalive': {
         const found = problem(callId, 'keepAlive');
-        return 'id' in found ? { status: 200 } : errorAnswer(found.status, found.message);
-      }
-      case 'transfer': {
-        const found = problem(callId, 'transfer');
-        if (!('id' in found)) return errorAnswer(found.status, found.message);
-        transferCall(found, false);
-        return { status: 202 };
+        return 'id' in found ? { status: 200 } : refusal(found);
       }
       case 'answer':
-        return callAction(callId, 'answer', 202);
+        return control(callId, 'answer', body, checkAnswer, (call, answer) => {
+          call.callbackUri = answer.callbackUri;
+          call.mediaConfig = answer.mediaConfig;
+          answerCall(advance, call);
+        });
       case 'reject':
-        return callAction(callId, 'reject', 202);
+        return control(callId, 'reject', body, checkReject, (call, reject) => {
+          if (reject.callbackUri !== undefined) call.callbackUri = reject.callbackUri;
+          rejectCall(advance, call);
+        });
       case 'redirect':
-        return callAction(callId, 'redirect', 202);
+        return control(callId, 'redirect', body, checkRedirect, (call, redirect) => {
+          if (redirect.callbackUri !== undefined) call.callbackUri = redirect.callbackUri;
+          redirectCall(advance, call);
+        });
+      case 'transfer':
+        return control(callId, 'transfer', body, checkTransfer, (call, transfer) => {
+          const replaces = transfer.transferTarget.replacesCallId;
+          transferCall(
+            advance,
+            call,
+            nextTransferOutcome(call),
+            replaces !== undefined && replaces !== null,
+          );
+        });
       default:
         return errorAnswer(400, `Unknown action ${route.action}.`);
     }
   }
 
-  function callAction(
-    callId: string,
-    action: 'hangUp' | 'answer' | 'reject' | 'redirect',
-    status: number,
-  ): Answer {
-    const found = problem(callId, action);
-    if (!('id' in found)) return errorAnswer(found.status, found.message);
-    perform[action](found);
-    return { status };
+  function refusal(found: Problem): Answer {
+    return errorAnswer(found.status, found.message, undefined, found.code);
   }
 
-  async function createCall(request: Request, route: Route): Promise<Answer> {
-    let body: unknown;
-    try {
-      body = JSON.parse(await request.text());
-    } catch {
-      return errorAnswer(400, 'The request body must be a JSON call object.');
-    }
-    const callbackUri =
-      isRecord(body) && typeof body.callbackUri === 'string' ? body.callbackUri : undefined;
-    const call = newCall('outgoing', undefined, callbackUri);
+  /** A call-control request: its body first (as Graph checks parameters), then the call, then its state. */
+  function control<T>(
+    callId: string,
+    action: 'answer' | 'reject' | 'redirect' | 'transfer',
+    body: RequestBody,
+    check: (value: unknown) => Checked<T>,
+    perform: (call: MutableCall, checked: T) => void,
+  ): Answer {
+    // Every parameter of reject is optional, so it alone may come without a body.
+    const value = body.kind === 'none' && action === 'reject' ? { json: {} } : jsonOf(body, action);
+    if (!('json' in value)) return value;
+    const checked = check(value.json);
+    if (!checked.ok) return errorAnswer(400, checked.message);
+    const found = problem(callId, action);
+    if (!('id' in found)) return refusal(found);
+    perform(found, checked.body);
+    return { status: 202 };
+  }
+
+  function jsonOf(body: RequestBody, what: string): { readonly json: unknown } | Answer {
+    if (body.kind === 'json') return { json: body.value };
+    return errorAnswer(
+      400,
+      body.kind === 'none'
+        ? `${what} needs a JSON body with its parameters.`
+        : `The body of ${what} is not valid JSON.`,
+    );
+  }
+
+  function createCall(body: RequestBody, route: Route): Answer {
+    const value = jsonOf(body, 'create call');
+    if (!('json' in value)) return value;
+    const checked = checkPlaceCall(value.json);
+    if (!checked.ok) return errorAnswer(400, checked.message);
+    const request = checked.body;
+    const call = newCall('outgoing', {
+      callbackUri: request.callbackUri,
+      source: isRecord(request.source)
+        ? (request.source as unknown as ParticipantInfoSpec)
+        : undefined,
+      targets: (request.targets ?? []) as readonly ParticipantInfoSpec[],
+      requestedModalities: request.requestedModalities as CallModality[],
+      mediaConfig: request.mediaConfig,
+    });
     advance(call, 'establishing', 'updated');
     const json = callJson(call, route);
+    // Its notifications may reach the bot before the 201 does, as they do with Graph.
     advance(call, 'established', 'updated');
     return { status: 201, body: json };
   }
@@ -466,12 +537,39 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
       ...(etags && { '@odata.etag': `W/"${call.etag}"` }),
       id: call.id,
       state: call.state,
-      direction: call.direction,
-      ...(call.callbackUri !== undefined && { callbackUri: call.callbackUri }),
+      ...callResourceData(call),
+      ...(call.mediaConfig !== undefined && { mediaConfig: call.mediaConfig }),
     };
   }
 
   // ── the rest of the surface ────────────────────────────────────────────────────────────
+
+  function connect(target: NotificationTarget): () => void {
+    if (closed) throw new Error('fake Graph: connect() after close().');
+    if (options.deliver !== undefined) {
+      throw new TypeError(
+        `fake Graph: this fake delivers to the \`deliver\` it was created with (${typeof options.deliver === 'function' ? 'a function' : String(options.deliver)}); create it without \`deliver\` to use connect().`,
+      );
+    }
+    if (typeof (target as Partial<NotificationTarget> | undefined)?.ingest !== 'function') {
+      throw new TypeError(
+        'fake Graph: connect(target) needs an object with an ingest(body) method, such as a call registry.',
+      );
+    }
+    if (connection !== undefined) {
+      throw new Error(
+        'fake Graph: already connected; call the function the first connect() returned before connecting another target.',
+      );
+    }
+    const mine = {
+      send: async (body: Parameters<Send>[0]) => ({ result: await target.ingest(body) }),
+    };
+    connection = mine;
+    queue.resume();
+    return () => {
+      if (connection === mine) connection = undefined;
+    };
+  }
 
   const fake: FakeGraph = {
     fetch: async (input, init) => {
@@ -486,16 +584,32 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
     deliveries,
     placeCall,
     incomingCall,
-    answer: (callId) => perform.answer(scripted(callId, 'answer')),
-    reject: (callId) => perform.reject(scripted(callId, 'reject')),
-    redirect: (callId) => perform.redirect(scripted(callId, 'redirect')),
-    transfer: (callId, opts = {}) => transferCall(scripted(callId, 'transfer'), opts.fail === true),
+    answer: (callId) => answerCall(advance, scripted(callId, 'answer')),
+    reject: (callId) => rejectCall(advance, scripted(callId, 'reject')),
+    redirect: (callId) => redirectCall(advance, scripted(callId, 'redirect')),
+    transfer(callId, opts = {}) {
+      const call = scripted(callId, 'transfer');
+      const outcome =
+        opts.outcome !== undefined
+          ? checkTransferOutcome(opts.outcome, 'outcome')
+          : opts.fail === true
+            ? 'failed'
+            : nextTransferOutcome(call);
+      transferCall(advance, call, outcome, false);
+    },
+    scriptTransfers(callId, ...outcomes) {
+      const call = calls.get(callId);
+      if (call === undefined) {
+        throw new Error(
+          `fake Graph: scriptTransfers(${callId}): no such call. Known calls: ${[...calls.keys()].join(', ') || 'none'}.`,
+        );
+      }
+      call.scriptedTransfers.push(
+        ...outcomes.map((outcome, i) => checkTransferOutcome(outcome, `outcomes[${i}]`)),
+      );
+    },
     remoteHangUp(callId, opts = {}) {
-      const call = scripted(callId, 'remoteHangUp');
-      advance(call, 'terminating', 'updated');
-      advance(call, 'terminated', 'deleted', {
-        resultInfo: opts.resultInfo ?? REMOTE_HANG_UP_RESULT,
-      });
+      remoteHangUpCall(advance, scripted(callId, 'remoteHangUp'), opts.resultInfo);
     },
     setState(callId, state, opts = {}) {
       const call = scripted(callId, 'setState');
@@ -508,6 +622,7 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
     push(...items) {
       for (const item of items) enqueue(item);
     },
+    connect,
     throttleNext(n, retryAfterSeconds) {
       throttle = armThrottle(n, retryAfterSeconds);
     },
@@ -532,6 +647,7 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
     async close() {
       if (closed) return;
       closed = true;
+      connection = undefined;
       webhookAbort.abort(new Error('the fake Graph was closed'));
       await queue.close();
       await Promise.all([...servers].map((server) => server.close()));
@@ -541,10 +657,7 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
   return fake;
 }
 
-function resolveSend(
-  options: FakeGraphOptions,
-  signal: AbortSignal,
-): ((body: CommsNotifications) => Promise<PostOutcome>) | undefined {
+function resolveSend(options: FakeGraphOptions, signal: AbortSignal): Send | undefined {
   const { deliver, authorization } = options;
   if (deliver === undefined) return undefined;
   if (typeof deliver === 'function') {

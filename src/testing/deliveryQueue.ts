@@ -1,7 +1,8 @@
 /**
  * The fake Graph's outbound side: notifications wait in an outbox until the next timer tick,
  * go through the seeded faults (drop, duplicate, reorder, batch, delay), and are then posted
- * one envelope at a time, in order.
+ * one envelope at a time, in order. While there is nowhere to post them (a fake waiting for
+ * `connect()`), the posts wait in order, and `resume()` sends them on.
  *
  * Posting is serial on purpose: with a seed the delivery sequence must be the same on every
  * run, and concurrent posts would let the event loop decide their order. Out-of-order
@@ -57,6 +58,9 @@ export interface PostOutcome {
   readonly result?: unknown;
 }
 
+/** Posts one envelope. */
+export type Send = (body: CommsNotifications) => Promise<PostOutcome>;
+
 interface Copy {
   readonly outgoing: Outgoing;
   readonly duplicate: boolean;
@@ -84,7 +88,8 @@ export class DeliveryQueue {
     private readonly faults: QueueFaults,
     private readonly random: SeededRandom,
     private readonly clock: Clock,
-    private readonly send: ((body: CommsNotifications) => Promise<PostOutcome>) | undefined,
+    /** Where posts go now; `undefined` holds them until {@link DeliveryQueue.resume}. */
+    private readonly sender: () => Send | undefined,
     private readonly deliveries: RecordedDelivery[],
   ) {}
 
@@ -99,11 +104,22 @@ export class DeliveryQueue {
     }
   }
 
+  /** Nothing can move: no flush armed, no post in flight, and no post that could be made now. */
   get idle(): boolean {
-    return !this.flushArmed && this.outbox.length === 0 && this.posts.length === 0 && !this.running;
+    return (
+      !this.flushArmed &&
+      this.outbox.length === 0 &&
+      !this.running &&
+      (this.posts.length === 0 || this.sender() === undefined)
+    );
   }
 
-  /** Resolves once nothing is waiting to be posted and no post is in flight. */
+  /** Posts what waited for somewhere to go. */
+  resume(): void {
+    if (!this.closed) void this.run();
+  }
+
+  /** Resolves once nothing is waiting to be posted (but for a destination) and no post is in flight. */
   async settle(): Promise<void> {
     while (!this.idle && !this.closed) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
@@ -172,10 +188,14 @@ export class DeliveryQueue {
     if (this.running) return;
     this.running = true;
     try {
-      for (let post = this.posts.shift(); post !== undefined; post = this.posts.shift()) {
+      for (let post = this.posts[0]; post !== undefined; post = this.posts[0]) {
         await this.sleepUntil(post.dueAt);
         if (this.closed) break;
-        await this.post(post);
+        const send = this.sender();
+        // Nowhere to post: it keeps its place, and resume() starts again from it.
+        if (send === undefined) break;
+        this.posts.shift();
+        await this.post(post, send);
         if (this.closed) break;
       }
     } finally {
@@ -184,7 +204,7 @@ export class DeliveryQueue {
     }
   }
 
-  private async post(post: Post): Promise<void> {
+  private async post(post: Post, send: Send): Promise<void> {
     const record: Mutable<RecordedDelivery> = {
       body: envelopeOf(post.copies.map((c) => c.outgoing.item)),
       sequences: post.copies.map((c) => c.outgoing.sequence),
@@ -193,9 +213,8 @@ export class DeliveryQueue {
       duplicated: post.copies.some((c) => c.duplicate),
     };
     this.deliveries.push(record);
-    if (this.send === undefined) return;
     try {
-      const outcome = await this.send(record.body);
+      const outcome = await send(record.body);
       if (outcome.status !== undefined) record.status = outcome.status;
       if (outcome.result !== undefined) record.result = outcome.result;
     } catch (reason) {

@@ -54,10 +54,11 @@ export function respond(
     body = {
       error: {
         ...body.error,
+        // Graph echoes the client's id, or repeats its own when the client sent none.
         innerError: {
           date: new Date(at).toISOString().slice(0, 19),
           'request-id': requestId,
-          ...(clientRequestId !== undefined && { 'client-request-id': clientRequestId }),
+          'client-request-id': clientRequestId ?? requestId,
         },
       },
     };
@@ -89,12 +90,18 @@ export function routeOf(url: URL): Route | undefined {
   return action === undefined ? { origin, version, callId } : { origin, version, callId, action };
 }
 
+/**
+ * An error answer with Graph's body, `{ error: { code, message } }` (`respond` adds
+ * `innerError`). The code defaults to the one Graph uses for the status (`BadRequest`,
+ * `itemNotFound`, …).
+ */
 export function errorAnswer(
   status: number,
   message: string,
   headers?: Readonly<Record<string, string>>,
+  code: string = ERROR_CODES[status] ?? `HttpError${status}`,
 ): Answer {
-  const body = { error: { code: ERROR_CODES[status] ?? `HttpError${status}`, message } };
+  const body = { error: { code, message } };
   return headers === undefined ? { status, body } : { status, body, headers };
 }
 

@@ -7,13 +7,15 @@
  * import { createFakeGraph, type FakeGraphFaults } from 'graph-call-machine/testing';
  *
  * const faults: FakeGraphFaults = { seed: 7, duplicate: 0.1, reorderWindow: 2, dropTerminated: 0.05 };
- * const fake = createFakeGraph({ deliver: (body) => registry.ingest(body), faults });
+ * const fake = createFakeGraph({ faults });
+ * fake.connect(registry);
  * ```
  * @module
  */
 import type { GraphCallState } from '../graph/callState.js';
 import type { ChangeType } from '../graph/notification.js';
 import type { Clock } from '../runtime/clock.js';
+import type { ManualClock } from './createManualClock.js';
 import type { RecordedDelivery } from './deliveryQueue.js';
 import type {
   CommsNotification,
@@ -26,6 +28,14 @@ export type { RecordedDelivery } from './deliveryQueue.js';
 
 /** Where the fake posts its notifications. */
 export type FakeGraphDeliver = ((body: CommsNotifications) => unknown) | string | URL;
+
+/**
+ * What {@link FakeGraph.connect} delivers to: anything with an `ingest(body)` method, such as a
+ * call registry. What `ingest` resolves to is kept in `deliveries[i].result`.
+ */
+export interface NotificationTarget {
+  ingest(body: CommsNotifications): unknown;
+}
 
 /** The HTTP methods a `fail` fault can be limited to. */
 export type FakeGraphMethod = 'DELETE' | 'GET' | 'POST';
@@ -75,7 +85,8 @@ export interface FakeGraphOptions {
   /**
    * Where notifications go: a function (e.g. `(body) => registry.ingest(body)`; what it
    * resolves to is kept in `deliveries[i].result`), or a webhook URL that gets a JSON `POST`.
-   * Without it, deliveries are only recorded.
+   * Without it, notifications wait, in order, for {@link FakeGraph.connect}: none is lost, and
+   * none is recorded in `deliveries` before it is posted.
    */
   readonly deliver?: FakeGraphDeliver;
   /** `Authorization` header of webhook posts, e.g. `Bearer <jwt>`, or a function that makes one per post. */
@@ -89,7 +100,12 @@ export interface FakeGraphOptions {
   readonly legacy?: LegacyShape;
   /** Accept a bearer token or not (401 when not). Default: any non-empty token. */
   readonly authorize?: (token: string) => boolean;
-  /** Time and timers for deliveries. Default: the global `setTimeout` and `Date.now`, read at call time. */
+  /**
+   * Time and timers for deliveries (and the `at` of what is recorded). Default: the global
+   * `setTimeout` and `Date.now`, read at call time. With a {@link ManualClock}, notifications
+   * are posted when the clock is advanced (`await clock.advance(0)`), so `settle()` alone would
+   * wait for ever: advance the clock first.
+   */
   readonly clock?: Clock;
 }
 
@@ -106,7 +122,15 @@ export interface FakeCall {
   readonly ended: boolean;
   /** The `resultInfo` of the call's last change, when it had one. */
   readonly resultInfo?: NotifyResultInfo;
+  /** The last `callbackUri` given: by the call's creation, an answer, a reject or a redirect. */
   readonly callbackUri?: string;
+  /** Who called: the caller of an incoming call, the bot for an outgoing one. */
+  readonly source: ParticipantInfoSpec;
+  /** Who was called: the bot for an incoming call, the callees of an outgoing one (none when it joined a meeting). */
+  readonly targets: readonly ParticipantInfoSpec[];
+  /** The bot's own participant id in the call, as Graph reports it. */
+  readonly myParticipantId: string;
+  readonly requestedModalities: readonly CallModality[];
 }
 
 /** One request the fake answered. */
@@ -126,6 +150,77 @@ export interface RecordedRequest {
   readonly clientRequestId?: string;
   /** Set when a request fault, not the call, decided the answer. */
   readonly fault?: 'throttle' | 'fail';
+  /** The request's JSON body, parsed; absent when it had none, or none that parses. */
+  readonly body?: unknown;
+}
+
+/** A modality of a call, as Graph names it. */
+export type CallModality = 'audio' | 'video' | 'videoBasedScreenSharing' | 'data';
+
+/** One identity of an identity set: Graph's `identity`. */
+export interface IdentitySpec {
+  /** A user's or application's object id, or a phone number in E.164 (`+14255550100`). */
+  readonly id: string;
+  readonly displayName?: string;
+  /** The identity's tenant, for users of another tenant. */
+  readonly tenantId?: string;
+}
+
+/**
+ * Graph's `identitySet` as calls carry it (`communicationsIdentitySet`): a Teams `user`, a
+ * `phone` number, an `application` (a bot) or its `applicationInstance`, a `guest`.
+ */
+export interface IdentitySetSpec {
+  readonly user?: IdentitySpec;
+  readonly phone?: IdentitySpec;
+  readonly application?: IdentitySpec;
+  readonly applicationInstance?: IdentitySpec;
+  readonly guest?: IdentitySpec;
+}
+
+/** Graph's `participantInfo`: one end of a call, as `source` and `targets` carry it. */
+export interface ParticipantInfoSpec {
+  readonly identity: IdentitySetSpec;
+  /** e.g. `amer`, `westus`. */
+  readonly region?: string;
+  /** e.g. `en-US`. */
+  readonly languageId?: string;
+  readonly countryCode?: string;
+  readonly endpointType?:
+    | 'default'
+    | 'voicemail'
+    | 'skypeForBusiness'
+    | 'skypeForBusinessVoipPhone';
+  readonly participantId?: string;
+}
+
+/**
+ * How the fake ends a transfer it accepted. Every transfer first notifies `transferring`, then
+ * `transferAccepted` (graph-corpus sequences.md §6); then:
+ *
+ * - `'completed'`: `deleted` with state `terminated` and resultInfo 0/7015
+ *   `GracefulTransferCompleted`; for a consultative transfer (the request's `transferTarget`
+ *   has `replacesCallId`), `terminationReason: 'AppTransferred'` instead, as the docs show it.
+ * - `'failed'`: `updated` with state `established` and resultInfo 500/7000 (500/7700 for a
+ *   consultative transfer), under the `subCode` key the docs use; the call lives on.
+ * - an object: the same, with `consultative` or `resultInfo` chosen by the test.
+ *
+ * @example
+ * ```ts
+ * const callId = fake.placeCall({ transfer: 'failed' });  // every transfer of this call fails
+ * fake.scriptTransfers(callId, 'completed');                // except the next one
+ * fake.scriptTransfers(callId, { result: 'failed', resultInfo: { code: 500, subcode: 7700 } });
+ * ```
+ */
+export type TransferOutcome = 'completed' | 'failed' | TransferOutcomeSpec;
+
+/** The object form of {@link TransferOutcome}. */
+export interface TransferOutcomeSpec {
+  readonly result: 'completed' | 'failed';
+  /** Report it as the consultative examples do. Default: whether `transferTarget.replacesCallId` was sent. */
+  readonly consultative?: boolean;
+  /** Report this resultInfo instead of the documented one. */
+  readonly resultInfo?: NotifyResultInfo;
 }
 
 /** Options of {@link FakeGraph.placeCall}. */
@@ -135,12 +230,37 @@ export interface PlaceCallOptions {
   readonly callbackUri?: string;
   /** `false` leaves the call `establishing` (move it on with `setState`). Default `true`. */
   readonly establish?: boolean;
+  /** The bot placing the call. Default: an application `Test BOT`. */
+  readonly source?: ParticipantInfoSpec;
+  /** Who is called. Default: one user `Test User`. */
+  readonly targets?: readonly ParticipantInfoSpec[];
+  /** How every transfer of this call ends, unless {@link FakeGraph.scriptTransfers} says otherwise. Default `'completed'`. */
+  readonly transfer?: TransferOutcome;
 }
 
 /** Options of {@link FakeGraph.incomingCall}. */
 export interface IncomingCallOptions {
   readonly callId?: string;
+  /** Put in the `created` notification, as the redirect docs show it. Default: none. */
   readonly callbackUri?: string;
+  /**
+   * The caller: a Teams user, a phone number, another bot. Default: a user `Test User`, as the
+   * answer docs show.
+   *
+   * @example
+   * ```ts
+   * fake.incomingCall({ source: { identity: { phone: { id: '+14255550100' } }, region: 'amer' } });
+   * ```
+   */
+  readonly source?: ParticipantInfoSpec;
+  /** Who is called: the bot. Default: an application `Test BOT`. */
+  readonly targets?: readonly ParticipantInfoSpec[];
+  /** What the caller asks for. Default `['audio']`. */
+  readonly requestedModalities?: readonly CallModality[];
+  /** The bot's participant id in the call. Default: a fixed GUID numbered by call. */
+  readonly myParticipantId?: string;
+  /** How every transfer of this call ends, unless {@link FakeGraph.scriptTransfers} says otherwise. Default `'completed'`. */
+  readonly transfer?: TransferOutcome;
 }
 
 /** Options of {@link FakeGraph.setState}. */
@@ -177,7 +297,10 @@ export interface FakeGraph {
   readonly deliveries: RecordedDelivery[];
   /** An outgoing call (as `POST /communications/calls` makes one): notifies `establishing`, then `established`. */
   placeCall(options?: PlaceCallOptions): string;
-  /** A call to the bot: notifies `created` with state `incoming`. */
+  /**
+   * A call to the bot: notifies `created` with state `incoming`, `direction: 'incoming'`, the
+   * caller (`source`), the callee (`targets`), `requestedModalities` and `myParticipantId`.
+   */
   incomingCall(options?: IncomingCallOptions): string;
   /** Answers an incoming call: `establishing`, then `established`. */
   answer(callId: string): void;
@@ -186,16 +309,50 @@ export interface FakeGraph {
   /** Redirects an incoming call: `deleted` with state `terminated`. */
   redirect(callId: string): void;
   /**
-   * Transfers an established call: `transferring`, `transferAccepted`, then `deleted`
-   * `terminated` with resultInfo 0/7015; with `fail`, back to `established` with 500/7000.
+   * Transfers an established call: `transferring`, `transferAccepted`, then as `outcome` says
+   * (default: the call's next scripted outcome, see {@link TransferOutcome}); `fail: true` is
+   * `outcome: 'failed'`.
    */
-  transfer(callId: string, options?: { readonly fail?: boolean }): void;
+  transfer(
+    callId: string,
+    options?: { readonly fail?: boolean; readonly outcome?: TransferOutcome },
+  ): void;
+  /**
+   * Decides how the next transfers of a call end, one outcome per transfer (a `POST …/transfer`
+   * or `transfer()`), in order; after them, the call's own `transfer` option applies again.
+   * Throws for a call the fake does not know, or an outcome that is not a {@link TransferOutcome}.
+   *
+   * @example
+   * ```ts
+   * const callId = fake.placeCall();
+   * fake.scriptTransfers(callId, 'failed', 'completed');
+   * // The bot's next POST …/transfer: transferring, transferAccepted, established with 500/7000.
+   * // The one after it: transferring, transferAccepted, deleted terminated with 0/7015.
+   * ```
+   */
+  scriptTransfers(callId: string, ...outcomes: readonly TransferOutcome[]): void;
   /** The other side hangs up: `terminating`, then `deleted` `terminated` (200/18503 unless given). */
   remoteHangUp(callId: string, options?: { readonly resultInfo?: NotifyResultInfo }): void;
   /** Moves a live call to any state and notifies it: for lifecycles the scripted ones do not cover. */
   setState(callId: string, state: GraphCallState, options?: SetStateOptions): void;
   /** Posts hand-built notifications (e.g. from `notify`) through the same faults. */
   push(...items: readonly CommsNotification[]): void;
+  /**
+   * Delivers notifications to `target.ingest(body)` from now on, starting with any that waited
+   * for a connection; returns the function that disconnects it (notifications then wait again).
+   * Only for a fake created without `deliver` (a `TypeError` otherwise); one target at a time
+   * (connecting a second before disconnecting the first throws).
+   *
+   * @example
+   * ```ts
+   * const fake = createFakeGraph();
+   * const registry = createCallRegistry({ graph: { getToken, fetch: fake.fetch, baseUrl: fake.baseUrl } });
+   * const disconnect = fake.connect(registry);
+   * const callId = fake.incomingCall();        // `created incoming` reaches registry.ingest
+   * disconnect();                              // later notifications wait for the next connect()
+   * ```
+   */
+  connect(target: NotificationTarget): () => void;
   /** Answers the next `n` requests with 429 and `Retry-After` in seconds (fractions allowed). Replaces an armed throttle. */
   throttleNext(n: number, retryAfterSeconds: number): void;
   /** Answers the next `n` requests (of `method`, when given) with `status`. Replaces an armed failure. */

@@ -4,7 +4,10 @@ export type { CallNotificationOptions } from './callNotification.js';
 export { callNotification } from './callNotification.js';
 export { callTestEvents, TEST_CALL_ID, TEST_EVENT_AT } from './callTestEvents.js';
 export { createFakeGraph } from './createFakeGraph.js';
+export type { ManualClock } from './createManualClock.js';
+export { createManualClock } from './createManualClock.js';
 export type {
+  CallModality,
   FakeCall,
   FakeGraph,
   FakeGraphDeliver,
@@ -12,11 +15,17 @@ export type {
   FakeGraphMethod,
   FakeGraphOptions,
   FakeGraphServer,
+  IdentitySetSpec,
+  IdentitySpec,
   IncomingCallOptions,
+  NotificationTarget,
+  ParticipantInfoSpec,
   PlaceCallOptions,
   RecordedDelivery,
   RecordedRequest,
   SetStateOptions,
+  TransferOutcome,
+  TransferOutcomeSpec,
 } from './fakeGraphTypes.js';
 export type { CallPath, CallPathOptions, CallPathStep } from './getCallPaths.js';
 export {

@@ -8,6 +8,7 @@ import {
   parseNotifications,
 } from '../../src/index.js';
 import { createFakeGraph, type FakeGraph, type FakeGraphOptions } from '../../src/testing/index.js';
+import { ANSWER, PLACE_CALL, post, REDIRECT, REJECT, TRANSFER } from './requestBodies.js';
 
 const fakes: FakeGraph[] = [];
 
@@ -158,6 +159,22 @@ describe('GET and keepAlive', () => {
       id: callId,
       state: 'established',
       direction: 'outgoing',
+      source: {
+        '@odata.type': '#microsoft.graph.participantInfo',
+        identity: {
+          '@odata.type': '#microsoft.graph.identitySet',
+          application: {
+            '@odata.type': '#microsoft.graph.identity',
+            displayName: 'Test BOT',
+            id: expect.any(String),
+          },
+        },
+      },
+      targets: [
+        expect.objectContaining({ '@odata.type': '#microsoft.graph.invitationParticipantInfo' }),
+      ],
+      requestedModalities: ['audio'],
+      myParticipantId: expect.stringMatching(/^[0-9a-f-]{36}$/),
     });
     fake.remoteHangUp(callId);
     expect(await graph.getCall(callId)).toMatchObject({ ok: false, status: 404 });
@@ -332,17 +349,9 @@ describe('scripted lifecycles deliver what the docs show', () => {
 });
 
 describe('Graph’s other call endpoints, for bots that drive Graph themselves', () => {
-  async function post(fake: FakeGraph, path: string, body?: unknown): Promise<Response> {
-    return fake.fetch(`${fake.baseUrl}/communications/calls${path}`, {
-      method: 'POST',
-      headers: { authorization: 'Bearer t', 'content-type': 'application/json' },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-  }
-
   it('POST /calls creates an outgoing call: 201 with state establishing, then notifications', async () => {
     const { fake, bodies } = setup();
-    const response = await post(fake, '', { callbackUri: 'https://bot.example/cb' });
+    const response = await post(fake, '', { ...PLACE_CALL, callbackUri: 'https://bot.example/cb' });
     expect(response.status).toBe(201);
     const call = (await response.json()) as { id: string; state: string; callbackUri: string };
     expect(call).toMatchObject({ state: 'establishing', callbackUri: 'https://bot.example/cb' });
@@ -356,10 +365,10 @@ describe('Graph’s other call endpoints, for bots that drive Graph themselves',
   it('answer and transfer answer 202; a wrong state is 400; an unknown call 404', async () => {
     const { fake, bodies } = setup();
     const callId = fake.incomingCall();
-    expect((await post(fake, `/${callId}/transfer`)).status).toBe(400);
-    expect((await post(fake, `/${callId}/answer`)).status).toBe(202);
-    expect((await post(fake, `/${callId}/transfer`)).status).toBe(202);
-    expect((await post(fake, '/ghost/reject')).status).toBe(404);
+    expect((await post(fake, `/${callId}/transfer`, TRANSFER)).status).toBe(400);
+    expect((await post(fake, `/${callId}/answer`, ANSWER)).status).toBe(202);
+    expect((await post(fake, `/${callId}/transfer`, TRANSFER)).status).toBe(202);
+    expect((await post(fake, '/ghost/reject', REJECT)).status).toBe(404);
     await fake.settle();
     expect(states(bodies).map(([, state]) => state)).toEqual([
       'incoming',
@@ -375,8 +384,8 @@ describe('Graph’s other call endpoints, for bots that drive Graph themselves',
     const { fake } = setup();
     const a = fake.incomingCall();
     const b = fake.incomingCall();
-    expect((await post(fake, `/${a}/reject`)).status).toBe(202);
-    expect((await post(fake, `/${b}/redirect`)).status).toBe(202);
+    expect((await post(fake, `/${a}/reject`, REJECT)).status).toBe(202);
+    expect((await post(fake, `/${b}/redirect`, REDIRECT)).status).toBe(202);
     expect([fake.calls.get(a)?.ended, fake.calls.get(b)?.ended]).toEqual([true, true]);
   });
 

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGraphClient, parseNotifications } from '../../src/index.js';
 import { createFakeGraph, type FakeGraph } from '../../src/testing/index.js';
+import { PLACE_CALL } from './requestBodies.js';
 
 const fakes: FakeGraph[] = [];
 const servers: Server[] = [];
@@ -55,7 +56,7 @@ describe('listen()', () => {
     const created = await fetch(`${server.url}/communications/calls`, {
       method: 'POST',
       headers: { authorization: 'Bearer t', 'content-type': 'application/json' },
-      body: JSON.stringify({ callbackUri: 'https://bot.example/cb' }),
+      body: JSON.stringify(PLACE_CALL),
     });
     expect(created.status).toBe(201);
     expect(await created.json()).toMatchObject({

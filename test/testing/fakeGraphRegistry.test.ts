@@ -15,16 +15,12 @@ afterEach(async () => {
 });
 
 function start(faults: FakeGraphFaults = {}, confirmTimeoutMs = 30_000) {
-  let target: CallRegistry | undefined;
-  const graph = createFakeGraph({
-    faults,
-    deliver: (body) => target?.ingest(body),
-  });
+  const graph = createFakeGraph({ faults });
   const calls = createCallRegistry({
     graph: { getToken: async () => 't', fetch: graph.fetch, baseUrl: graph.baseUrl },
     confirmTimeoutMs,
   });
-  target = calls;
+  graph.connect(calls);
   fake = graph;
   registry = calls;
   return { fake: graph, registry: calls };
