@@ -9,7 +9,9 @@
  * public declarations of `graph-call-machine/testing`.
  * @module
  */
+
 import type * as Graph from '@microsoft/microsoft-graph-types';
+import { IDENTITY_KINDS as LIFTED_IDENTITY_KINDS } from '../graph/participantInfo.js';
 import { isRecord } from './fakeGraphHttp.js';
 
 /** A body that passed, typed; or why it did not. */
@@ -95,15 +97,10 @@ const MEDIA_CONFIG_TYPES: readonly MediaConfigType[] = [
   '#microsoft.graph.serviceHostedMediaConfig',
   '#microsoft.graph.appHostedMediaConfig',
 ];
-// The identity kinds of a communicationsIdentitySet.
+// The identity kinds a communicationsIdentitySet may carry in a request: those the library
+// reads from notifications, and two it leaves in `raw`.
 const IDENTITY_KINDS = [
-  'user',
-  'application',
-  'applicationInstance',
-  'phone',
-  'guest',
-  'encrypted',
-  'onPremises',
+  ...LIFTED_IDENTITY_KINDS,
   'azureCommunicationServicesUser',
   'device',
 ] as const satisfies readonly (keyof Graph.CommunicationsIdentitySet)[];
