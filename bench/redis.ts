@@ -36,6 +36,12 @@ const graph: GraphClient = {
   deleteCall: async () => ({ ok: true, status: 204 }),
   getCall: async () => ({ ok: false, status: 404 }),
   keepAlive: async () => ({ ok: true, status: 200 }),
+  answerCall: async () => ({ ok: true, status: 202 }),
+  rejectCall: async () => ({ ok: true, status: 202 }),
+  redirectCall: async () => ({ ok: true, status: 202 }),
+  transferCall: async () => ({ ok: true, status: 202 }),
+  // The bench tracks calls it makes up; it never places one.
+  placeCall: async () => ({ ok: false, status: 0 }),
 };
 
 function workload(prefix: string, calls: number): CommsNotifications[][] {

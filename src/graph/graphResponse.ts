@@ -1,9 +1,13 @@
 /**
- * What Graph answers a request with, read as data: its OData error body (`graphErrorOf`) and the
- * state in a call it returns (`callStateOf`). Pure: the Graph client in src/runtime does the I/O.
+ * What Graph answers a request with, read as data: its OData error body (`graphErrorOf`), the
+ * state in a call it returns (`callStateOf`), and the call it created (`placedCallOf`). Pure:
+ * the Graph client in src/runtime does the I/O.
  * @module
  */
+import { callIdProblem } from './callId.js';
 import { type GraphCallState, normalizeCallState } from './callState.js';
+import { isJsonObject, type JsonObject, own } from './jsonObject.js';
+import type { CallDirection } from './notification.js';
 
 /** Graph's JSON error body, as far as the failing response carried one. */
 export interface GraphError {
@@ -31,17 +35,17 @@ export function graphErrorOf(
   fallbackMessage?: string,
 ): GraphError {
   const parsed = parseJson(text);
-  const body = isRecord(parsed) ? parsed.error : undefined;
+  const body = isJsonObject(parsed) ? parsed.error : undefined;
   let code: string | undefined;
   let message: string | undefined;
   let requestId: string | undefined;
   let date: string | undefined;
-  if (isRecord(body)) {
+  if (isJsonObject(body)) {
     code = stringOf(body.code);
     message = stringOf(body.message);
-    const inner = isRecord(body.innerError)
+    const inner = isJsonObject(body.innerError)
       ? body.innerError
-      : isRecord(body.innererror)
+      : isJsonObject(body.innererror)
         ? body.innererror
         : undefined;
     requestId = stringOf(inner?.['request-id']);
@@ -66,10 +70,84 @@ export function graphErrorOf(
 
 export function callStateOf(text: string): GraphCallState | undefined {
   const call = parseJson(text);
-  if (!isRecord(call)) return undefined;
+  return isJsonObject(call) ? stateOf(call) : undefined;
+}
+
+/** The call in the body of a `201 Created` to `POST /communications/calls`. */
+export interface PlacedCallBody {
+  readonly id: string;
+  readonly state?: GraphCallState;
+  readonly etag?: string;
+  readonly direction?: CallDirection;
+  readonly myParticipantId?: string;
+  /** The body as received. */
+  readonly resource: Readonly<Record<string, unknown>>;
+}
+
+/** What {@link placedCallOf} read: the call, or why the body names none (safe to log). */
+export type PlacedCallRead =
+  | { readonly ok: true; readonly call: PlacedCallBody }
+  | { readonly ok: false; readonly problem: string };
+
+/**
+ * Reads the call Graph created from the body of its answer to `POST /communications/calls`.
+ * Without an `id` that could address the call later (see `callIdProblem`), the bot cannot hang
+ * up, track or even find the call it placed, so that is the one field that must be there; the
+ * others are read when they are well-formed and left out otherwise.
+ *
+ * @example
+ * ```ts
+ * placedCallOf(JSON.stringify({ id: '57dab8b1-894c-409a-b240-bd8beae78896', state: 'Establishing', '@odata.etag': 'W/"1"' }));
+ * // { ok: true, call: { id: '57dab8b1-…', state: 'establishing', etag: 'W/"1"', resource: { id: …, state: …, … } } }
+ * placedCallOf('{"state":"establishing"}'); // { ok: false, problem: 'the body names no call id' }
+ * ```
+ */
+export function placedCallOf(text: string): PlacedCallRead {
+  const body = parseJson(text);
+  if (body === undefined) {
+    return {
+      ok: false,
+      problem: text.trim() === '' ? 'the body is empty' : 'the body is not JSON',
+    };
+  }
+  if (!isJsonObject(body)) return { ok: false, problem: 'the body is not a JSON object' };
+  const id = own(body, 'id');
+  if (typeof id !== 'string') {
+    return {
+      ok: false,
+      problem:
+        id === undefined ? 'the body names no call id' : `the body's id is ${kindOf(id)}, not text`,
+    };
+  }
+  const problem = callIdProblem(id);
+  if (problem !== undefined) return { ok: false, problem };
+  const state = stateOf(body);
+  const etag = stringOf(own(body, '@odata.etag'));
+  const direction = own(body, 'direction');
+  const myParticipantId = stringOf(own(body, 'myParticipantId'));
+  return {
+    ok: true,
+    call: {
+      id,
+      ...(state !== undefined && { state }),
+      ...(etag !== undefined && { etag }),
+      ...((direction === 'incoming' || direction === 'outgoing') && { direction }),
+      ...(myParticipantId !== undefined && { myParticipantId }),
+      resource: body,
+    },
+  };
+}
+
+function stateOf(call: JsonObject): GraphCallState | undefined {
   // Early payloads name the field `callState`; the current one is `state`.
-  const raw = typeof call.state === 'string' ? call.state : call.callState;
+  const current = own(call, 'state');
+  const raw = typeof current === 'string' ? current : own(call, 'callState');
   return typeof raw === 'string' ? normalizeCallState(raw).state : undefined;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 }
 
 function parseJson(text: string): unknown {
@@ -78,10 +156,6 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function stringOf(value: unknown): string | undefined {

@@ -1,13 +1,15 @@
 /**
- * The default {@link GraphClient}: the three requests the runtime makes to Microsoft Graph
- * (`DELETE`, `GET` and `POST …/keepAlive` on `/communications/calls/{id}`), over `fetch`.
+ * The default {@link GraphClient}, over `fetch`: the requests the runtime makes to Microsoft
+ * Graph on `/communications/calls/{id}` (`DELETE`, `GET`, `POST …/keepAlive`), the call-control
+ * requests on a call (`POST …/answer`, `…/reject`, `…/redirect`, `…/transfer`, with a JSON
+ * body), and placing a call (`POST /communications/calls`).
  *
  * Every outcome is a value: HTTP failures keep their status, Graph's error body and
- * `Retry-After`; a network error, a timeout, a token that could not be had or a call id that
- * cannot be sent are `status: 0`. Each request has one hard deadline (`timeoutMs`) covering the
- * token, the response and its body, which holds even when `getToken` or `fetch` never settle.
- * The client never throws or rejects once created, so the runtime can feed each result straight
- * back into the machine as an event.
+ * `Retry-After`; a network error, a timeout, a token that could not be had, a call id that
+ * cannot be sent or a body that cannot be written as JSON are `status: 0`. Each request has
+ * one hard deadline (`timeoutMs`) covering the token, the response and its body, which holds
+ * even when `getToken` or `fetch` never settle. The client never throws or rejects once
+ * created, so the runtime can feed each result straight back into the machine as an event.
  *
  * @example
  * ```ts
@@ -19,16 +21,24 @@
  * });
  * const result = await graph.deleteCall(callId);
  * if (!result.ok && result.status !== 404) console.warn(result.status, result.error);
+ *
+ * const placed = await graph.placeCall({
+ *   callbackUri: 'https://bot.example.com/api/calls',
+ *   requestedModalities: ['audio'],
+ *   mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' },
+ *   targets: [{ identity: { user: { id: '550fae72-d251-43ec-868c-373732c2704f' } } }],
+ * });
+ * if (placed.ok) console.log(placed.call.id, placed.call.state); // '…', 'establishing'
  * const registry = createCallRegistry({ graph });
  * ```
  * @module
  */
 import { callIdProblem } from '../graph/callId.js';
-import { callStateOf, graphErrorOf } from '../graph/graphResponse.js';
+import { callStateOf, graphErrorOf, placedCallOf } from '../graph/graphResponse.js';
 import { parseRetryAfter } from '../graph/retryAfter.js';
 import type { GraphError } from '../machine/types.js';
 import { systemClock, type TimerHandle } from './clock.js';
-import type { GetCallResult, GraphClient, GraphResult } from './types.js';
+import type { GetCallResult, GraphClient, GraphResult, PlaceCallResult } from './types.js';
 
 /** The part of `fetch` the client uses; `globalThis.fetch` fits, and so does a fake Graph. */
 export type GraphFetch = (url: string, init: RequestInit) => Promise<Response>;
@@ -92,6 +102,13 @@ type BodyRead =
   | { readonly ok: true; readonly text: string }
   | { readonly ok: false; readonly error: GraphError };
 
+/** A request body before it is written as JSON, and what to call it if it cannot be. */
+interface Payload {
+  /** e.g. `The answer request`: the start of the message when it cannot be sent. */
+  readonly what: string;
+  readonly value: unknown;
+}
+
 /**
  * How far a request got, so a deadline can say what it was waiting for: the token (no
  * `clientRequestId` yet), the response, or the body of a `response` that arrived.
@@ -111,17 +128,27 @@ const RESERVED_HEADERS = new Set(['authorization', 'client-request-id']);
  * Creates a {@link GraphClient} over `fetch`. Throws a `TypeError` only here, for options that
  * cannot work; the client's methods never throw or reject.
  *
- * Results: 2xx → `{ ok: true, status }`. Anything else → `{ ok: false, status, retryAfterMs?,
+ * Results: 2xx → `{ ok: true, status }` (204 to a DELETE, 200 to a GET or keepAlive, 202 to
+ * answer, reject, redirect and transfer). Anything else → `{ ok: false, status, retryAfterMs?,
  * error }`, with Graph's error code, message, `request-id` and date when the body carried them,
  * and always the `client-request-id` the client sent. A 404 is passed on as it is: the machine
  * decides that it means the call is gone. Redirects are not followed, so the bearer token
  * never travels to another URL.
+ *
+ * The call-control verbs and `placeCall` send their request as a JSON body
+ * (`content-type: application/json`); one that `JSON.stringify` cannot write (a cycle, a
+ * `BigInt`, a throwing `toJSON`) is `status: 0`, code `InvalidRequest`, and nothing is sent.
+ * `placeCall` answers `{ ok: true, status: 201, call }` with the call read from Graph's body;
+ * a 2xx whose body names no usable call id is a failure that keeps the 2xx status (code
+ * `InvalidResponse`, or `Timeout`/`NetworkError` when the body broke off), because Graph may
+ * have created a call all the same: placing it again could ring the callee twice.
  *
  * @example
  * ```ts
  * const graph = createGraphClient({ getToken, apiVersion: 'beta', callsPath: 'app' });
  * await graph.keepAlive(callId);       // POST https://graph.microsoft.com/beta/app/calls/{id}/keepAlive
  * const { state } = await graph.getCall(callId); // 'established', 'terminated', …
+ * await graph.rejectCall(callId, { reason: 'busy' }); // POST …/calls/{id}/reject → { ok: true, status: 202 }
  * ```
  */
 export function createGraphClient(options: GraphClientOptions): GraphClient {
@@ -141,15 +168,35 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
   const doFetch: GraphFetch = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
   const now = options.now ?? Date.now;
 
-  async function exchange(method: string, callId: string, suffix = ''): Promise<Exchange> {
-    // Checked before anything else: encodeURIComponent throws URIError on a lone surrogate,
-    // and `..` would address another resource.
-    const problem = callIdProblem(callId);
-    if (problem !== undefined) {
-      return failed({
-        code: 'InvalidCallId',
-        message: `Invalid call id: ${problem}. No request was sent.`,
-      });
+  /**
+   * One request: on the call `callId` (with `suffix`, e.g. `/keepAlive`), or on the calls
+   * collection when `callId` is `undefined` (placing a call).
+   */
+  async function exchange(
+    method: string,
+    callId: string | undefined,
+    suffix: string,
+    payload: Payload | undefined,
+  ): Promise<Exchange> {
+    let url = `${base}/calls`;
+    if (callId !== undefined) {
+      // Checked before anything else: encodeURIComponent throws URIError on a lone surrogate,
+      // and `..` would address another resource.
+      const problem = callIdProblem(callId);
+      if (problem !== undefined) {
+        return failed({
+          code: 'InvalidCallId',
+          message: `Invalid call id: ${problem}. No request was sent.`,
+        });
+      }
+      url += `/${encodeURIComponent(callId)}${suffix}`;
+    }
+    let body: string | undefined;
+    if (payload !== undefined) {
+      // Written before the token is asked for: a body that cannot be sent needs no credential.
+      const written = writeJson(payload);
+      if (typeof written !== 'string') return failed(written);
+      body = written;
     }
     const controller = new AbortController();
     const progress: Progress = { waiting: 'getToken() did not settle' };
@@ -164,8 +211,8 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     });
     // send() is async, so even a synchronous throw in it arrives here as a rejection; catching
     // it keeps a failure that lands after the deadline from becoming an unhandled rejection.
-    const sending = send(method, callId, suffix, controller.signal, progress).catch(
-      (reason: unknown) => failed(clientError(method, reason)),
+    const sending = send(method, url, body, controller.signal, progress).catch((reason: unknown) =>
+      failed(clientError(method, reason)),
     );
     try {
       return await Promise.race([sending, deadline]);
@@ -176,8 +223,8 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
 
   async function send(
     method: string,
-    callId: string,
-    suffix: string,
+    url: string,
+    body: string | undefined,
     signal: AbortSignal,
     progress: Progress,
   ): Promise<Exchange> {
@@ -199,7 +246,6 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
       });
     }
 
-    const url = `${base}/calls/${encodeURIComponent(callId)}${suffix}`;
     const describe = `${method} ${url}`;
     const clientRequestId = globalThis.crypto.randomUUID();
     const headers = new Headers(fixedHeaders);
@@ -214,13 +260,20 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
       });
     }
     headers.set('client-request-id', clientRequestId);
+    if (body !== undefined) headers.set('content-type', 'application/json');
 
     progress.waiting = `${describe} got no response`;
     progress.clientRequestId = clientRequestId;
     let response: Response;
     try {
       // No body on the keepAlive POST: fetch then sends `Content-Length: 0` and no content type.
-      response = await doFetch(url, { method, headers, signal, redirect: 'manual' });
+      response = await doFetch(url, {
+        method,
+        headers,
+        signal,
+        redirect: 'manual',
+        ...(body !== undefined && { body }),
+      });
     } catch (reason) {
       return failed(
         transportError(reason, signal, timeoutMs, `${describe} got no response`, clientRequestId),
@@ -234,17 +287,17 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     const waiting = `${describe} answered ${response.status} but its body did not arrive`;
     progress.waiting = waiting;
     progress.response = response;
-    let body: BodyRead;
+    let read: BodyRead;
     try {
       // Read to the end even when unused: a drained body lets the connection be reused.
-      body = { ok: true, text: await response.text() };
+      read = { ok: true, text: await response.text() };
     } catch (reason) {
-      body = {
+      read = {
         ok: false,
         error: transportError(reason, signal, timeoutMs, waiting, clientRequestId),
       };
     }
-    return { kind: 'answered', response, body, clientRequestId };
+    return { kind: 'answered', response, body: read, clientRequestId };
   }
 
   function answer(sent: Exchange): GraphResult {
@@ -265,15 +318,41 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     return state === undefined ? { ok: true, status } : { ok: true, status, state };
   }
 
+  function readPlaced(sent: Exchange): PlaceCallResult {
+    if (sent.kind === 'failed') return sent.result;
+    const { response, body, clientRequestId } = sent;
+    if (!response.ok) return httpFailure(sent, now());
+    // From here on Graph has taken the request and a call may exist: the failures keep the
+    // 2xx status, so that a caller does not read them as "nothing happened" and place it again.
+    const status = response.status;
+    if (!body.ok) return { ok: false, status, error: body.error };
+    const placed = placedCallOf(body.text);
+    if (placed.ok) return { ok: true, status, call: placed.call };
+    const requestId = response.headers.get('request-id');
+    const date = response.headers.get('date');
+    return {
+      ok: false,
+      status,
+      error: {
+        code: 'InvalidResponse',
+        message: `POST ${base}/calls answered ${status}, but ${placed.problem}: the call Graph may have created cannot be addressed.`,
+        ...(requestId !== null && requestId !== '' && { requestId }),
+        clientRequestId,
+        ...(date !== null && date !== '' && { date }),
+      },
+    };
+  }
+
   // The last net under "never throws": reading the answer runs caller code too (`now`).
-  async function settle<R extends GraphResult>(
+  async function settle<R extends GraphResult | PlaceCallResult>(
     method: string,
-    callId: string,
+    callId: string | undefined,
     suffix: string,
     read: (sent: Exchange) => R,
+    payload?: Payload,
   ): Promise<R | Failure> {
     try {
-      return read(await exchange(method, callId, suffix));
+      return read(await exchange(method, callId, suffix, payload));
     } catch (reason) {
       return { ok: false, status: 0, error: clientError(method, reason) };
     }
@@ -283,6 +362,16 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     deleteCall: (callId) => settle('DELETE', callId, '', answer),
     keepAlive: (callId) => settle('POST', callId, '/keepAlive', answer),
     getCall: (callId) => settle('GET', callId, '', readCall),
+    answerCall: (callId, request) =>
+      settle('POST', callId, '/answer', answer, { what: 'The answer request', value: request }),
+    rejectCall: (callId, request) =>
+      settle('POST', callId, '/reject', answer, { what: 'The reject request', value: request }),
+    redirectCall: (callId, request) =>
+      settle('POST', callId, '/redirect', answer, { what: 'The redirect request', value: request }),
+    transferCall: (callId, request) =>
+      settle('POST', callId, '/transfer', answer, { what: 'The transfer request', value: request }),
+    placeCall: (request) =>
+      settle('POST', undefined, '', readPlaced, { what: 'The call to place', value: request }),
   };
 }
 
@@ -315,6 +404,28 @@ function clientError(method: string, reason: unknown): GraphError {
     code: 'ClientError',
     message: `${method} failed inside the Graph client: ${describeError(reason)}. The request may not have been sent.`,
   };
+}
+
+/**
+ * The body as JSON text, or why it cannot be sent. Callers in plain JavaScript can pass
+ * anything, and Graph takes an object for every one of these requests.
+ */
+function writeJson({ what, value }: Payload): string | GraphError {
+  const refuse = (why: string): GraphError => ({
+    code: 'InvalidRequest',
+    message: `${what} cannot be sent: ${why}. No request was sent.`,
+  });
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+    return refuse(`it is ${kind}, not an object`);
+  }
+  try {
+    // An object always stringifies to text, unless a toJSON returns something that does not.
+    const text: string | undefined = JSON.stringify(value);
+    return text === undefined ? refuse('JSON.stringify gave no text for it') : text;
+  } catch (reason) {
+    return refuse(`JSON.stringify failed on it: ${describeError(reason)}`);
+  }
 }
 
 function failed(error: GraphError): Exchange {

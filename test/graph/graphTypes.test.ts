@@ -4,6 +4,17 @@
 // file stops compiling and the test below fails, instead of a new value slipping through.
 import type * as Graph from '@microsoft/microsoft-graph-types';
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import type {
+  AnswerRequest,
+  AppHostedMediaConfig,
+  InvitationTarget,
+  MediaConfig,
+  PlaceCallRequest,
+  RedirectRequest,
+  RejectRequest,
+  ServiceHostedMediaConfig,
+  TransferRequest,
+} from '../../src/graph/callRequests.js';
 import {
   type CallDirection,
   type CallIdentity,
@@ -16,6 +27,13 @@ import {
   type IdentityKind,
   type ResultInfo,
 } from '../../src/index.js';
+import type {
+  AnswerBody,
+  PlaceCallBody,
+  RedirectBody,
+  RejectBody,
+  TransferBody,
+} from '../../src/testing/callRequestBodies.js';
 
 describe('Graph types conformance', () => {
   it('agrees with Graph’s types at compile time (tsc checks these lines)', () => {
@@ -35,6 +53,47 @@ describe('Graph types conformance', () => {
     expectTypeOf<CallIdentity>().toExtend<Graph.CommunicationsUserIdentity>();
     expectTypeOf<CallIdentity>().toExtend<Graph.CommunicationsApplicationInstanceIdentity>();
     expectTypeOf<CallParticipantInfo>().toExtend<Graph.ParticipantInfo>();
+  });
+
+  it('sends call-control bodies that fit Graph’s types at compile time (tsc checks these lines)', () => {
+    // Our request types are readonly throughout (values, kept in a call's state); Graph's
+    // arrays are mutable, and `readonly T[]` does not fit `T[]`. `Writable` strips only that,
+    // instead of Omit-ing whole fields, so every field, its type and optionality still count.
+    // (A readonly property fits a mutable one; only arrays need it.) Every field fits.
+    expectTypeOf<Writable<InvitationTarget>>().toExtend<Graph.InvitationParticipantInfo>();
+    expectTypeOf<Writable<ServiceHostedMediaConfig>>().toExtend<Graph.ServiceHostedMediaConfig>();
+    expectTypeOf<AppHostedMediaConfig>().toExtend<Graph.AppHostedMediaConfig>();
+    expectTypeOf<Writable<MediaConfig>>().toExtend<
+      Graph.ServiceHostedMediaConfig | Graph.AppHostedMediaConfig
+    >();
+    // `@odata.type` names the concrete type, as Graph's abstract mediaConfig requires.
+    expectTypeOf<MediaConfig['@odata.type']>().toEqualTypeOf<
+      '#microsoft.graph.serviceHostedMediaConfig' | '#microsoft.graph.appHostedMediaConfig'
+    >();
+
+    // Creating a call is a POST of Graph's `call` resource.
+    expectTypeOf<Writable<PlaceCallRequest>>().toExtend<Graph.Call>();
+
+    // Graph's types have no request bodies for actions (answer, reject, redirect, transfer):
+    // these are the parameter tables of the v1.0 reference, each parameter typed with Graph's
+    // own type for it.
+    expectTypeOf<Writable<AnswerRequest>>().toExtend<GraphAnswerParameters>();
+    expectTypeOf<RejectRequest>().toExtend<GraphRejectParameters>();
+    expectTypeOf<Writable<RedirectRequest>>().toExtend<GraphRedirectParameters>();
+    expectTypeOf<Writable<TransferRequest>>().toExtend<GraphTransferParameters>();
+    // What the body's check in the fake Graph takes (its types are built from Graph's too).
+    expectTypeOf<Writable<AnswerRequest>>().toExtend<AnswerBody>();
+    expectTypeOf<RejectRequest>().toExtend<RejectBody>();
+    expectTypeOf<Writable<RedirectRequest>>().toExtend<RedirectBody>();
+    expectTypeOf<Writable<TransferRequest>>().toExtend<TransferBody>();
+    expectTypeOf<Writable<PlaceCallRequest>>().toExtend<PlaceCallBody>();
+
+    // The checks can fail: a readonly array is refused as long as it is not stripped, and a
+    // modality Graph does not know would be refused.
+    expectTypeOf<PlaceCallRequest>().not.toExtend<Graph.Call>();
+    expectTypeOf<
+      { acceptedModalities: 'smell'[] } & Omit<Writable<AnswerRequest>, 'acceptedModalities'>
+    >().not.toExtend<GraphAnswerParameters>();
   });
 
   it('reads the identity kinds the docs show for callers and callees, no others', () => {
@@ -69,3 +128,38 @@ describe('Graph types conformance', () => {
     expect(GRAPH_CALL_STATES.filter((s) => !(s in fromGraphTypes))).toEqual(['ringing']);
   });
 });
+
+/** `T` with every array (at any depth) mutable: the one way our request types differ from Graph's. */
+type Writable<T> = T extends readonly (infer U)[]
+  ? Writable<U>[]
+  : T extends object
+    ? { -readonly [K in keyof T]: Writable<T[K]> }
+    : T;
+
+/** `POST /communications/calls/{id}/answer` (call-answer). */
+interface GraphAnswerParameters {
+  callbackUri: string;
+  mediaConfig: Graph.ServiceHostedMediaConfig | Graph.AppHostedMediaConfig;
+  acceptedModalities?: Graph.Modality[];
+  participantCapacity?: number;
+  callOptions?: Graph.IncomingCallOptions;
+}
+
+/** `POST /communications/calls/{id}/reject` (call-reject). */
+interface GraphRejectParameters {
+  reason?: Graph.RejectReason;
+  callbackUri?: string;
+}
+
+/** `POST /communications/calls/{id}/redirect` (call-redirect). */
+interface GraphRedirectParameters {
+  targets: Graph.InvitationParticipantInfo[];
+  timeout?: number;
+  callbackUri?: string;
+}
+
+/** `POST /communications/calls/{id}/transfer` (call-transfer). */
+interface GraphTransferParameters {
+  transferTarget: Graph.InvitationParticipantInfo;
+  transferee?: Graph.ParticipantInfo;
+}

@@ -149,7 +149,16 @@ describe('every promise settles', () => {
 
   it('a custom Graph client that never answers is timed out by the machine (requestTimeoutMs)', async () => {
     const never = () => new Promise<never>(() => {});
-    const graph: GraphClient = { deleteCall: never, getCall: never, keepAlive: never };
+    const graph: GraphClient = {
+      deleteCall: never,
+      getCall: never,
+      keepAlive: never,
+      answerCall: never,
+      rejectCall: never,
+      redirectCall: never,
+      transferCall: never,
+      placeCall: never,
+    };
     const { registry } = openRegistry({
       graph,
       requestTimeoutMs: 1_000,
@@ -170,6 +179,11 @@ describe('every promise settles', () => {
       },
       getCall: () => Promise.reject(new Error('rejected')),
       keepAlive: () => Promise.reject(new Error('rejected')),
+      answerCall: () => Promise.reject(new Error('rejected')),
+      rejectCall: () => Promise.reject(new Error('rejected')),
+      redirectCall: () => Promise.reject(new Error('rejected')),
+      transferCall: () => Promise.reject(new Error('rejected')),
+      placeCall: () => Promise.reject(new Error('rejected')),
     };
     const { registry, errors } = openRegistry({
       graph,
