@@ -24,6 +24,22 @@ export {
   phaseOf,
   setupRank,
 } from './graph/callState.js';
+export type {
+  AnswerRequest,
+  AppHostedMediaConfig,
+  CallControlRequests,
+  CallControlVerb,
+  InvitationTarget,
+  MediaConfig,
+  MediaInfo,
+  Modality,
+  PlaceCallRequest,
+  RedirectRequest,
+  RejectReason,
+  RejectRequest,
+  ServiceHostedMediaConfig,
+  TransferRequest,
+} from './graph/callRequests.js';
 export type { Etag, NumericEtag, OpaqueEtag } from './graph/etag.js';
 export { compareEtags, parseEtag, sameEtag } from './graph/etag.js';
 export type {
@@ -56,7 +72,12 @@ export { parseResourcePath } from './graph/resourcePath.js';
 
 // The statechart (src/machine): pure, xstate v5.
 export { callMachine } from './machine/callMachine.js';
-export { dueAtOf, isHangUpPending, verdictOfStep } from './machine/callQueries.js';
+export {
+  commandStatusOf,
+  dueAtOf,
+  isHangUpPending,
+  verdictOfStep,
+} from './machine/callQueries.js';
 export { getCallView } from './machine/callView.js';
 export type { ReconcileView } from './machine/classifyNotification.js';
 export { classifyNotification } from './machine/classifyNotification.js';
@@ -75,6 +96,10 @@ export type {
   CallOutcomeReason,
   CallStateChange,
   CallView,
+  CommandEmitted,
+  CommandFailedType,
+  CommandProgress,
+  CommandSucceededType,
   GraphError,
   HangUpProgress,
   NotificationVerdict,
@@ -93,6 +118,8 @@ export {
   CallError,
   CallVanishedError,
   CapacityError,
+  CommandFailedError,
+  CommandRejectedError,
   HangUpFailedError,
   IngestIncompleteError,
   InvalidCallIdError,
@@ -114,6 +141,8 @@ export type {
   GraphClient,
   GraphResult,
   IngestReport,
+  PlaceCallResult,
+  PlacedCall,
   RegistryEvent,
   RegistryEventType,
 } from './runtime/types.js';

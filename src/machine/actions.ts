@@ -1,9 +1,18 @@
+import type { CallControlVerb } from '../graph/callRequests.js';
 import { phaseOf } from '../graph/callState.js';
 import { compareEtags } from '../graph/etag.js';
 import type { CallNotification } from '../graph/notification.js';
-import { verdictOf } from './guards.js';
-import { outcomeOf, reasonForDiscovery, reasonForTermination } from './outcome.js';
-import type { CallContext, CallEmitted, CallEvent, CallInput, CallOutcomeReason } from './types.js';
+import { phaseOfContext, withParties } from './context.js';
+import { verbOf, verdictOf } from './guards.js';
+import { outcomeOf, reasonForDiscovery, reasonForTermination, reasonWhenGone } from './outcome.js';
+import type {
+  CallContext,
+  CallEmitted,
+  CallEvent,
+  CallInput,
+  CallOutcomeReason,
+  CommandProgress,
+} from './types.js';
 
 // The machine's named actions come in two kinds, kept apart so each is one cheap xstate
 // built-in: updates (pure context → context, run by `assign`) and announcements (pure
@@ -53,18 +62,27 @@ export const updates = {
   applyNotification: (context, event) => {
     const n = notificationOf(event);
     const state = n.state ?? context.state;
+    const at = atOf(context, event);
     // The setup deadline (and the GET it led to) only watches a call that is still in setup.
     const leftSetup =
       phaseOf(state) !== 'setup' &&
       (context.deadline?.kind === 'setup' || context.deadline?.kind === 'request');
-    return {
-      ...context,
-      state,
-      etag: n.etag ?? context.etag,
-      deadline: leftSetup ? null : context.deadline,
-      updatedAt: atOf(context, event),
-    };
+    const moved = withParties(
+      {
+        ...context,
+        state,
+        etag: n.etag ?? context.etag,
+        deadline: leftSetup ? null : context.deadline,
+        updatedAt: at,
+      },
+      n,
+    );
+    return takenByProgress(moved, at);
   },
+
+  // Graph repeats the caller and direction on later notifications; an unchanged one may be the
+  // first to carry them (a call adopted with `track`).
+  learnParties: (context, event) => withParties(context, notificationOf(event)),
 
   // Remember an etag the call did not have yet, or a newer one: later notifications of the
   // same phase are ordered against it.
@@ -87,9 +105,12 @@ export const updates = {
       : conclude(context, reasonForDiscovery(context, n), context.updatedAt, n);
   },
 
+  // A command still in flight is abandoned: its answer will not be waited for, and one that
+  // failed to hang up must leave the call free to be answered or transferred again.
   beginHangUp: (context, event) => {
     const at = atOf(context, event);
-    return { ...context, hangUp: { requestedAt: at, attempts: 0 }, updatedAt: at };
+    const command = context.command?.status === 'accepted' ? context.command : null;
+    return { ...context, hangUp: { requestedAt: at, attempts: 0 }, command, updatedAt: at };
   },
 
   countDeleteAttempt: (context, event) => ({
@@ -119,23 +140,19 @@ export const updates = {
 
   // Kept when already armed: a setup notification re-enters setup, and must not push back the
   // moment a call that never gets out of setup is checked.
-  armSetupDeadline: (context, event) =>
-    context.deadline !== null
-      ? context
-      : {
-          ...context,
-          deadline: { kind: 'setup', at: atOf(context, event) + context.options.setupTimeoutMs },
-        },
+  // A failed command gives the answer window back as it was: from the offer, not from the failure.
+  armSetupDeadline: (context, event) => {
+    if (context.deadline !== null) return context;
+    const at = atOf(context, event);
+    const givenBack =
+      event.type.endsWith('.failed') && context.state === 'incoming' && context.command === null;
+    const from = givenBack ? Math.min(context.offeredAt ?? at, at) : at;
+    return { ...context, deadline: { kind: 'setup', at: from + setupWait(context) } };
+  },
 
   armRetryDeadline: (context, event) => {
-    const attempts = context.hangUp?.attempts ?? 1;
-    const backoff = context.options.retryBaseDelayMs * 2 ** Math.max(0, attempts - 1);
-    const hinted = event.type === 'delete.failed' ? event.retryAfterMs : undefined;
-    const wait = Math.min(
-      hinted !== undefined && Number.isFinite(hinted) && hinted >= 0 ? hinted : backoff,
-      context.options.maxRetryDelayMs,
-    );
     const at = atOf(context, event);
+    const wait = retryWait(context, context.hangUp?.attempts ?? 1, event);
     return { ...context, deadline: { kind: 'retry', at: at + wait }, updatedAt: at };
   },
 
@@ -150,13 +167,146 @@ export const updates = {
 
   countVerification: (context) => ({ ...context, verifications: context.verifications + 1 }),
 
-  concludeGone: (context, event) => conclude(context, 'gone', atOf(context, event)),
+  concludeGone: (context, event) =>
+    conclude(context, reasonWhenGone(context), atOf(context, event)),
+
+  concludeMissed: (context, event) => conclude(context, 'missed', atOf(context, event)),
+
+  // A GET found the call established while its notification has not come: it is connected.
+  adoptCheckedState: (context, event) => {
+    const at = atOf(context, event);
+    return takenByProgress({ ...context, state: 'established', deadline: null, updatedAt: at }, at);
+  },
+
+  beginCommand: (context, event) => {
+    const at = atOf(context, event);
+    return { ...context, command: commandOf(event, at), updatedAt: at };
+  },
+
+  countCommandAttempt: (context) =>
+    context.command === null
+      ? context
+      : {
+          ...context,
+          command: {
+            ...context.command,
+            attempts: context.command.attempts + 1,
+            status: 'sending',
+          },
+        },
+
+  armCommandDeadline: (context, event) => ({
+    ...context,
+    deadline: { kind: 'command', at: atOf(context, event) + context.options.requestTimeoutMs },
+  }),
+
+  armCommandRetry: (context, event) => {
+    if (context.command === null) return context;
+    const at = atOf(context, event);
+    const wait = retryWait(context, context.command.attempts, event);
+    return {
+      ...context,
+      command: { ...context.command, status: 'retrying' },
+      deadline: { kind: 'retry', at: at + wait },
+      updatedAt: at,
+    };
+  },
+
+  acceptCommand: (context, event) =>
+    context.command === null
+      ? context
+      : {
+          ...context,
+          command: { ...context.command, status: 'accepted' },
+          deadline: null,
+          updatedAt: atOf(context, event),
+        },
+
+  dropCommand: (context, event) => ({
+    ...context,
+    command: null,
+    // The deadline was the command's; the state's own (the answer window) is armed again.
+    deadline:
+      context.deadline?.kind === 'command' || context.deadline?.kind === 'retry'
+        ? null
+        : context.deadline,
+    updatedAt: atOf(context, event),
+  }),
+
+  noteOffered: (context, event) =>
+    context.offeredAt === null ? { ...context, offeredAt: atOf(context, event) } : context,
+
+  noteEstablished: (context, event) =>
+    context.establishedAt === null ? { ...context, establishedAt: atOf(context, event) } : context,
 
   concludeVerified: (context, event) =>
     conclude(context, context.hangUp === null ? 'remote' : 'hungUp', atOf(context, event)),
 
   concludeUnconfirmed: (context, event) => conclude(context, 'unconfirmed', atOf(context, event)),
 } satisfies Record<string, Update>;
+
+/**
+ * A command whose effect Graph already reports was taken, whether or not its 202 has come: an
+ * answered call is establishing or established, a transferred one is transferring. Its request
+ * deadline goes (no second request is sent); an answer still in setup waits for established.
+ */
+function takenByProgress(context: CallContext, at: number): CallContext {
+  const command = context.command;
+  if (command === null || command.status === 'accepted') return context;
+  const taken =
+    (command.verb === 'answer' &&
+      (context.state === 'establishing' || phaseOf(context.state) === 'active')) ||
+    (command.verb === 'transfer' &&
+      (context.state === 'transferring' || context.state === 'transferAccepted'));
+  if (!taken) return context;
+  const accepted = { ...context, command: { ...command, status: 'accepted' as const } };
+  const waits = phaseOf(context.state) === 'setup';
+  return {
+    ...accepted,
+    deadline: waits ? { kind: 'setup', at: at + context.options.answerTimeoutMs } : null,
+  };
+}
+
+/**
+ * How long a call in setup may go before Graph is asked about it: what it waits for decides.
+ * An offered call has Graph's answer window; an accepted answer waits for `established`; an
+ * accepted reject or redirect waits for the end like a hang-up does.
+ */
+function setupWait(context: CallContext): number {
+  const { options, command } = context;
+  if (command?.status === 'accepted') {
+    return command.verb === 'answer' ? options.answerTimeoutMs : options.confirmTimeoutMs;
+  }
+  return context.state === 'incoming' && command === null
+    ? options.answerWindowMs
+    : options.setupTimeoutMs;
+}
+
+/** Retry-After when Graph gave one, else exponential backoff; never past maxRetryDelayMs. */
+function retryWait(context: CallContext, attempts: number, event: CallEvent): number {
+  const backoff = context.options.retryBaseDelayMs * 2 ** Math.max(0, attempts - 1);
+  const hinted = 'retryAfterMs' in event ? event.retryAfterMs : undefined;
+  return Math.min(
+    hinted !== undefined && Number.isFinite(hinted) && hinted >= 0 ? hinted : backoff,
+    context.options.maxRetryDelayMs,
+  );
+}
+
+function commandOf(event: CallEvent, at: number): CommandProgress {
+  const base = { requestedAt: at, attempts: 0, status: 'sending' } as const;
+  switch (event.type) {
+    case 'answer':
+      return { ...base, verb: 'answer', request: event.request };
+    case 'reject':
+      return { ...base, verb: 'reject', request: event.request };
+    case 'redirect':
+      return { ...base, verb: 'redirect', request: event.request };
+    case 'transfer':
+      return { ...base, verb: 'transfer', request: event.request };
+    default:
+      throw new Error(`graph-call-machine: a command began from a "${event.type}" event`);
+  }
+}
 
 /** The names of the machine's context updates. */
 export type UpdateName = keyof typeof updates;
@@ -220,6 +370,66 @@ export const announcements = {
       : { ...base, status: event.status, error: event.error };
   },
 
+  requestCommand: (context, event) => {
+    const command = context.command;
+    if (command === null) throw new Error('graph-call-machine: requestCommand without a command');
+    const base = {
+      callId: context.callId,
+      attempt: command.attempts + 1,
+      at: atOf(context, event),
+    };
+    switch (command.verb) {
+      case 'answer':
+        return { type: 'graph.answerCall', request: command.request, ...base };
+      case 'reject':
+        return { type: 'graph.rejectCall', request: command.request, ...base };
+      case 'redirect':
+        return { type: 'graph.redirectCall', request: command.request, ...base };
+      case 'transfer':
+        return { type: 'graph.transferCall', request: command.request, ...base };
+    }
+  },
+
+  rejectCommand: (context, event) => {
+    const verb = verbOf(event) ?? 'answer';
+    return {
+      type: 'call.commandRejected',
+      callId: context.callId,
+      verb,
+      state: context.state,
+      phase: phaseOfContext(context),
+      reason: whyRefused(context, verb),
+      at: atOf(context, event),
+    };
+  },
+
+  reportCommandFailed: (context, event) => {
+    const base = {
+      type: 'call.commandFailed' as const,
+      callId: context.callId,
+      verb: context.command?.verb ?? verbOf(event) ?? 'answer',
+      attempts: context.command?.attempts ?? 0,
+      at: atOf(context, event),
+    };
+    if (!('status' in event)) return { ...base, status: 0 };
+    return 'error' in event && event.error !== undefined
+      ? { ...base, status: event.status, error: event.error }
+      : { ...base, status: event.status };
+  },
+
+  reportTransferFailed: (context, event) => {
+    const notification = notificationOf(event);
+    const base = {
+      type: 'call.transferFailed' as const,
+      callId: context.callId,
+      notification,
+      at: atOf(context, event),
+    };
+    return notification.resultInfo === undefined
+      ? base
+      : { ...base, resultInfo: notification.resultInfo };
+  },
+
   announceTermination: (context) => ({
     type: 'call.terminated',
     callId: context.callId,
@@ -228,8 +438,70 @@ export const announcements = {
   }),
 } satisfies Record<string, Announcement>;
 
+/** `call.incoming`, the first time the call is offered; `undefined` after that. */
+export function incomingAnnouncement(
+  context: CallContext,
+  event: CallEvent,
+): CallEmitted | undefined {
+  if (context.offeredAt !== null) return undefined;
+  const n = event.type === 'notification' ? event.notification : discoveredBy(event);
+  const found: { -readonly [K in keyof Extract<CallEmitted, { type: 'call.incoming' }>]: unknown } =
+    { type: 'call.incoming', callId: context.callId, at: atOf(context, event) };
+  if (context.direction !== null) found.direction = context.direction;
+  if (context.source !== null) found.source = context.source;
+  if (context.targets !== null) found.targets = context.targets;
+  if (n !== undefined) found.notification = n;
+  return found as CallEmitted;
+}
+
+/** `call.established`, the first time the call is connected; `undefined` after that. */
+export function establishedAnnouncement(
+  context: CallContext,
+  event: CallEvent,
+): CallEmitted | undefined {
+  return context.establishedAt !== null
+    ? undefined
+    : { type: 'call.established', callId: context.callId, at: atOf(context, event) };
+}
+
+/** Why an intent cannot be taken now, for `call.commandRejected`. */
+function whyRefused(context: CallContext, verb: CallControlVerb): string {
+  if (context.outcome !== null) return `the call has ended (${context.outcome.reason})`;
+  if (context.hangUp !== null) return 'the call is being hung up';
+  const command = context.command;
+  if (command !== null && command.status !== 'accepted') {
+    return `${command.verb === 'answer' ? 'an' : 'a'} ${command.verb} is in flight; wait for its result`;
+  }
+  if (command !== null && command.verb !== 'transfer') {
+    return `the call was already ${PAST[command.verb]} by this bot`;
+  }
+  if (verb === 'transfer') {
+    return `Graph transfers only an established (or held) call; this one is ${context.state}`;
+  }
+  return `Graph lets a bot ${verb} a call only while it is incoming; this one is ${context.state}`;
+}
+
+const PAST: Record<CallControlVerb, string> = {
+  answer: 'answered',
+  reject: 'rejected',
+  redirect: 'redirected',
+  transfer: 'transferred',
+};
+
 /** The failed result a request with no answer within requestTimeoutMs counts as (raised). */
 export const overdue = {
+  command: (context: CallContext, event: CallEvent): CallEvent => {
+    const verb = context.command?.verb ?? 'answer';
+    return {
+      type: `${verb}.failed`,
+      status: 0,
+      error: {
+        code: 'RequestTimeout',
+        message: `no answer to the ${verb} request within ${context.options.requestTimeoutMs} ms`,
+      },
+      at: atOf(context, event),
+    };
+  },
   delete: (context: CallContext, event: CallEvent): CallEvent => ({
     type: 'delete.failed',
     status: 0,

@@ -5,8 +5,12 @@
  * call
  * ├─ starting      transient: enters the state named by input.state
  * ├─ setup         tag 'setup'        incoming · ringing · redirecting · establishing   (+ history)
+ * │                                   incoming: answer / reject / redirect ─► graph.*Call ─202─► accepted
+ * │                                   answer window (15 s) ─► GET ─404─► terminated (missed)
  * │                                   setupTimeoutMs ─► GET ─404─► terminated (gone)
  * ├─ active        tag 'active'       established · hold · transferring · transferAccepted   (+ history)
+ * │                                   established: transfer ─► graph.transferCall ─202─► accepted
+ * │                                   transferring ─established─► established (call.transferFailed)
  * ├─ terminating   tag 'terminating'  hangingUp ─204─► confirming ─deadline─► verifying ─404─► terminated
  * │                                   hangingUp ─429/5xx/no answer─► retryWait ─deadline─► hangingUp
  * │                                   hangingUp ─403…─► back to setup/active (history)
@@ -14,12 +18,18 @@
  * ```
  *
  * The machine is pure: no `invoke`, no `after`, no clock, no I/O. Effects leave as emitted
- * events (`graph.deleteCall`, `graph.getCall` for the runtime; `call.*` and
- * `notification.ignored` for the bot), and time enters as the `at` of each event. Deadlines
- * are absolute times in `context.deadline`; whoever runs the machine arms a timer for them and
- * sends `deadline.reached`. Every state that waits for a request's answer has one, so no call
- * waits forever. Notifications are judged by {@link classifyNotification}. `call.stateChanged`
- * is derived by `startCall`/`stepCall` from the views before and after each step.
+ * events (`graph.deleteCall`, `graph.getCall` and the call-control commands
+ * `graph.answerCall`, `graph.rejectCall`, `graph.redirectCall`, `graph.transferCall` for the
+ * runtime; `call.*` and `notification.*` for the bot), and time enters as the `at` of each
+ * event. The bot's intents (`hangUp`, `answer`, `reject`, `redirect`, `transfer`) are events
+ * too: each is judged against the call's state, so one intent sends one request and an intent
+ * the state cannot take sends nothing (`call.commandRejected`). The command in progress lives in
+ * `context.command`, orthogonal to Graph's state, because notifications may overtake its 202.
+ * Deadlines are absolute times in `context.deadline`; whoever runs the machine arms a timer for
+ * them and sends `deadline.reached`. Every state that waits for a request's answer has one, so
+ * no call waits forever. Notifications are judged by {@link classifyNotification}.
+ * `call.stateChanged` is derived by `startCall`/`stepCall` from the views before and after each
+ * step.
  *
  * @example
  * ```ts
@@ -44,6 +54,8 @@ import type { KnownCallState } from '../graph/callState.js';
 import {
   announcements,
   discoveryAnnouncement,
+  establishedAnnouncement,
+  incomingAnnouncement,
   overdue,
   type UpdateName,
   updates,
@@ -98,6 +110,54 @@ const startTransitions = LIVE_STATES.filter((state) => state !== 'establishing')
   target: STATE_NODES[state],
 }));
 
+// The results of a command's request, in the states it can be in flight from. In setup the
+// state's own deadline (the answer window, or the wait for established) is armed again once the
+// command no longer holds it.
+const commandAccepted = { guard: 'awaitsCommandResult', actions: 'acceptCommand' } as const;
+const commandAcceptedInSetup = {
+  guard: 'awaitsCommandResult',
+  actions: ['acceptCommand', 'armSetupDeadline'],
+} as const;
+// Reported as failed too, so that whoever awaits the command learns Graph's 404 and its error.
+const commandGone = {
+  guard: 'commandFoundGone',
+  target: '#call.terminated',
+  actions: ['reportCommandFailed', 'concludeGone'],
+} as const;
+const commandRetried = { guard: 'canRetryCommand', actions: 'armCommandRetry' } as const;
+const commandFailed = [
+  commandGone,
+  commandRetried,
+  { guard: 'awaitsCommandResult', actions: ['reportCommandFailed', 'dropCommand'] },
+] as const;
+const commandFailedInSetup = [
+  commandGone,
+  commandRetried,
+  {
+    guard: 'awaitsCommandResult',
+    actions: ['reportCommandFailed', 'dropCommand', 'armSetupDeadline'],
+  },
+] as const;
+
+/** An intent the state cannot take: reported, nothing sent. A repeat of the last one does nothing. */
+const refused = [{ guard: 'repeatsCommand' }, { actions: 'rejectCommand' }] as const;
+
+const sendCommand = [
+  'beginCommand',
+  'requestCommand',
+  'countCommandAttempt',
+  'armCommandDeadline',
+] as const;
+
+/** The command's own deadlines: send again after a throttle, or count a request unanswered as failed. */
+const commandDeadlines = [
+  {
+    guard: 'commandRetryDue',
+    actions: ['requestCommand', 'countCommandAttempt', 'armCommandDeadline'],
+  },
+  { guard: 'commandTimedOut', actions: 'failOverdueCommand' },
+] as const;
+
 /**
  * The call lifecycle statechart (id `call`). Create one actor per call with
  * `createActor(callMachine, { input: { callId } })`, or drive it without an actor through
@@ -121,6 +181,20 @@ export const callMachine = setup({
     requestGetCall: announce('requestGetCall'),
     reportHangUpFailed: announce('reportHangUpFailed'),
     announceTermination: announce('announceTermination'),
+    requestCommand: announce('requestCommand'),
+    rejectCommand: announce('rejectCommand'),
+    reportCommandFailed: announce('reportCommandFailed'),
+    reportTransferFailed: announce('reportTransferFailed'),
+    // Once per call: entering incoming again (a re-created offer) or established again (a
+    // failed transfer) says nothing new.
+    announceIncoming: enqueueActions(({ context, event, enqueue }) => {
+      const offered = incomingAnnouncement(context, event);
+      if (offered !== undefined) enqueue.emit(offered);
+    }),
+    announceEstablished: enqueueActions(({ context, event, enqueue }) => {
+      const connected = establishedAnnouncement(context, event);
+      if (connected !== undefined) enqueue.emit(connected);
+    }),
     // The one announcement that may have nothing to say: only a call found through a
     // notification hands it on. It runs once per call, at start.
     announceDiscovery: enqueueActions(({ context, event, enqueue }) => {
@@ -131,6 +205,7 @@ export const callMachine = setup({
     // brings, so it is retried (or given up) by the same rules.
     failOverdueDelete: raise(({ context, event }: Args) => overdue.delete(context, event)),
     failOverdueGetCall: raise(({ context, event }: Args) => overdue.getCall(context, event)),
+    failOverdueCommand: raise(({ context, event }: Args) => overdue.command(context, event)),
     applyNotification: update('applyNotification'),
     learnEtag: update('learnEtag'),
     concludeByNotification: update('concludeByNotification'),
@@ -147,11 +222,22 @@ export const callMachine = setup({
     concludeGone: update('concludeGone'),
     concludeVerified: update('concludeVerified'),
     concludeUnconfirmed: update('concludeUnconfirmed'),
+    learnParties: update('learnParties'),
+    concludeMissed: update('concludeMissed'),
+    adoptCheckedState: update('adoptCheckedState'),
+    beginCommand: update('beginCommand'),
+    countCommandAttempt: update('countCommandAttempt'),
+    armCommandDeadline: update('armCommandDeadline'),
+    armCommandRetry: update('armCommandRetry'),
+    acceptCommand: update('acceptCommand'),
+    dropCommand: update('dropCommand'),
+    noteOffered: update('noteOffered'),
+    noteEstablished: update('noteEstablished'),
   },
 }).createMachine({
   id: 'call',
   description:
-    'The lifecycle of one Microsoft Graph call, reconciled from change notifications and the results of the DELETE and GET requests it asks for.',
+    "The lifecycle of one Microsoft Graph call, reconciled from change notifications, the bot's intents (hang up, answer, reject, redirect, transfer) and the results of the requests it asks for.",
   context: ({ input }) => createCallContext(input),
   initial: 'starting',
   output: ({ context }) => context.outcome as CallOutcome,
@@ -159,7 +245,17 @@ export const callMachine = setup({
     notification: [
       { guard: 'isSubresource', actions: 'handOnSubresource' },
       { guard: 'isStale', actions: 'reportIgnored' },
-      { guard: 'isUnchanged', actions: ['handOnUnchanged', 'learnEtag'] },
+      {
+        guard: 'transferFailedInPlace',
+        actions: [
+          'handOnUnchanged',
+          'learnEtag',
+          'learnParties',
+          'reportTransferFailed',
+          'dropCommand',
+        ],
+      },
+      { guard: 'isUnchanged', actions: ['handOnUnchanged', 'learnEtag', 'learnParties'] },
       {
         guard: appliesAs('terminated'),
         target: '#call.terminated',
@@ -169,6 +265,11 @@ export const callMachine = setup({
         guard: appliesAs('terminating'),
         target: '#call.terminating.confirming',
         actions: ['handOnApplied', 'applyNotification', 'armConfirmDeadline'],
+      },
+      {
+        guard: 'transferFellBack',
+        target: '#call.active.established',
+        actions: ['handOnApplied', 'applyNotification', 'reportTransferFailed', 'dropCommand'],
       },
       ...applyTransitions,
     ],
@@ -197,20 +298,46 @@ export const callMachine = setup({
       entry: 'armSetupDeadline',
       on: {
         hangUp: { target: '#call.terminating.hangingUp', actions: 'beginHangUp' },
+        answer: [...refused.slice(0, 1), { guard: 'isOffered', actions: sendCommand }, refused[1]],
+        reject: [...refused.slice(0, 1), { guard: 'isOffered', actions: sendCommand }, refused[1]],
+        redirect: [
+          ...refused.slice(0, 1),
+          { guard: 'isOffered', actions: sendCommand },
+          refused[1],
+        ],
+        transfer: refused,
+        'answer.succeeded': commandAcceptedInSetup,
+        'answer.failed': commandFailedInSetup,
+        'reject.succeeded': commandAcceptedInSetup,
+        'reject.failed': commandFailedInSetup,
+        'redirect.succeeded': commandAcceptedInSetup,
+        'redirect.failed': commandFailedInSetup,
         'deadline.reached': [
+          ...commandDeadlines,
           { guard: 'setupTimedOut', actions: ['requestGetCall', 'armRequestDeadline'] },
           { guard: 'requestTimedOut', actions: 'failOverdueGetCall' },
         ],
         'getCall.result': [
+          {
+            guard: 'windowPassedUnanswered',
+            target: '#call.terminated',
+            actions: 'concludeMissed',
+          },
           { guard: 'setupCheckFoundGone', target: '#call.terminated', actions: 'concludeGone' },
-          // Graph still has the call (or did not answer): look again after another setupTimeoutMs.
+          {
+            guard: 'setupCheckFoundEstablished',
+            target: '#call.active.established',
+            actions: 'adoptCheckedState',
+          },
+          // Graph still has the call (or did not answer): look again after another wait.
           { guard: 'awaitsSetupCheck', actions: ['clearDeadline', 'armSetupDeadline'] },
         ],
       },
       states: {
         incoming: {
           description:
-            'Graph offers an incoming call to the bot (created notification); it may answer, reject or redirect it.',
+            'Graph offers an incoming call to the bot (created notification; call.incoming once per call). The bot may answer, reject or redirect it within the answer window (answerWindowMs); after that a GET decides, and a call Graph dropped ends as missed.',
+          entry: ['announceIncoming', 'noteOffered'],
         },
         ringing: {
           description: 'The far end is being alerted (beta, and 2018-era payloads).',
@@ -220,7 +347,7 @@ export const callMachine = setup({
         },
         establishing: {
           description:
-            'The call was answered or placed and media is being connected. A freshly created call reports this state.',
+            'The call was answered or placed and media is being connected. A freshly created call reports this state. After an accepted answer, established must follow within answerTimeoutMs, or a GET decides.',
         },
         hist: {
           type: 'history',
@@ -234,6 +361,19 @@ export const callMachine = setup({
       initial: 'established',
       on: {
         hangUp: { target: '#call.terminating.hangingUp', actions: 'beginHangUp' },
+        answer: refused,
+        reject: refused,
+        redirect: refused,
+        transfer: [
+          ...refused.slice(0, 1),
+          { guard: 'canTransfer', actions: sendCommand },
+          refused[1],
+        ],
+        // An answer's result that comes after established changes nothing: the notification
+        // already accepted it (see takenByProgress).
+        'transfer.succeeded': commandAccepted,
+        'transfer.failed': commandFailed,
+        'deadline.reached': commandDeadlines,
         // keepAlives are sent only while the call is active; a 404 for one that comes back
         // later, while ending, is left to the deadline and the verifying GET.
         'keepAlive.result': {
@@ -245,11 +385,13 @@ export const callMachine = setup({
       states: {
         established: {
           description:
-            'Connected and talking. Tone, roster and media updates arrive as unchanged notifications in this state.',
+            'Connected and talking (call.established once per call). Tone, roster and media updates arrive as unchanged notifications in this state. The bot may transfer the call from here.',
+          entry: ['announceEstablished', 'noteEstablished'],
         },
         hold: { description: 'Connected, on hold.' },
         transferring: {
-          description: 'A transfer was requested; if it fails the call returns to established.',
+          description:
+            'A transfer was requested; if it fails the call returns to established (call.transferFailed).',
         },
         transferAccepted: {
           description:
@@ -266,6 +408,7 @@ export const callMachine = setup({
         'The call is ending: the bot asked to hang up, or Graph reported terminating. A second hangUp here does nothing, so one hang-up sends one DELETE.',
       tags: 'terminating',
       initial: 'hangingUp',
+      on: { answer: refused, reject: refused, redirect: refused, transfer: refused },
       states: {
         hangingUp: {
           description:

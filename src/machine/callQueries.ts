@@ -14,6 +14,8 @@
  * ```
  * @module
  */
+import type { CallControlVerb } from '../graph/callRequests.js';
+import { phaseOfContext } from './context.js';
 import type { CallSnapshot } from './stepCall.js';
 import type { CallEmitted, NotificationVerdict } from './types.js';
 
@@ -71,4 +73,27 @@ export function verdictOfStep(emitted: readonly CallEmitted[]): NotificationVerd
     }
   }
   return undefined;
+}
+
+/**
+ * Where the bot's `verb` (answer, reject, redirect, transfer) stands on this call: still
+ * waiting for Graph (`pending`), taken by Graph (`accepted`), or `none`: never asked, failed,
+ * or overtaken by the end of the call or a hang-up.
+ *
+ * @example
+ * ```ts
+ * const step = stepCall(snapshot, { type: 'answer', request, at: Date.now() });
+ * if (commandStatusOf(step.snapshot, 'answer') === 'pending') await sendAnswer();
+ * ```
+ */
+export function commandStatusOf(
+  snapshot: CallSnapshot,
+  verb: CallControlVerb,
+): 'pending' | 'accepted' | 'none' {
+  const { context } = snapshot;
+  const command = context.command;
+  if (command === null || command.verb !== verb) return 'none';
+  if (command.status === 'accepted') return 'accepted';
+  const live = snapshot.status === 'active' && phaseOfContext(context) !== 'terminating';
+  return live ? 'pending' : 'none';
 }

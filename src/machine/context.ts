@@ -15,7 +15,21 @@ export const DEFAULT_CALL_OPTIONS: ResolvedCallOptions = Object.freeze({
   maxRetryDelayMs: 60_000,
   requestTimeoutMs: 30_000,
   setupTimeoutMs: 120_000,
+  answerWindowMs: 15_000,
+  answerTimeoutMs: 30_000,
+  maxCommandAttempts: 5,
 });
+
+/** What a call knows beyond its state: empty at start, and for snapshots written before 0.3. */
+export const EMPTY_CALL_DETAILS = Object.freeze({
+  command: null,
+  direction: null,
+  source: null,
+  targets: null,
+  myParticipantId: null,
+  offeredAt: null,
+  establishedAt: null,
+} as const satisfies Partial<CallContext>);
 
 export function createCallContext(input: CallInput): CallContext {
   let options = DEFAULT_CALL_OPTIONS;
@@ -33,7 +47,11 @@ export function createCallContext(input: CallInput): CallContext {
     }
   }
   const found = input.discoveredBy;
-  return {
+  const context: CallContext = {
+    ...EMPTY_CALL_DETAILS,
+    direction:
+      input.direction === 'incoming' || input.direction === 'outgoing' ? input.direction : null,
+    myParticipantId: typeof input.myParticipantId === 'string' ? input.myParticipantId : null,
     callId: input.callId,
     state: found === undefined ? adoptedState(input.state) : discoveredState(found),
     etag: found?.etag ?? input.etag ?? null,
@@ -44,6 +62,28 @@ export function createCallContext(input: CallInput): CallContext {
     verifications: 0,
     outcome: null,
   };
+  return found === undefined ? context : withParties(context, found);
+}
+
+/**
+ * Remembers who is on the call from a notification about it: Graph repeats the caller and
+ * direction on most call notifications, and an absent field never erases what was known.
+ */
+export function withParties(context: CallContext, n: CallNotification): CallContext {
+  if (n.resource !== 'call') return context;
+  const direction = n.direction ?? context.direction;
+  const source = n.source ?? context.source;
+  const targets = n.targets ?? context.targets;
+  const myParticipantId = n.myParticipantId ?? context.myParticipantId;
+  if (
+    direction === context.direction &&
+    source === context.source &&
+    targets === context.targets &&
+    myParticipantId === context.myParticipantId
+  ) {
+    return context;
+  }
+  return { ...context, direction, source, targets, myParticipantId };
 }
 
 // Input from outside the type system (JSON, JavaScript callers) must not put a state the chart
@@ -81,5 +121,12 @@ export function viewOfContext(context: CallContext): CallView {
   };
   if (context.etag !== null) view.etag = context.etag;
   if (context.outcome !== null) view.outcome = context.outcome;
+  if (context.direction !== null) view.direction = context.direction;
+  if (context.source !== null) view.source = context.source;
+  if (context.myParticipantId !== null) view.myParticipantId = context.myParticipantId;
+  if (context.command !== null) {
+    view.command = { verb: context.command.verb, status: context.command.status };
+  }
+  if (context.establishedAt !== null) view.establishedAt = context.establishedAt;
   return view;
 }

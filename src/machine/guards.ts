@@ -1,7 +1,15 @@
+import type { CallControlVerb } from '../graph/callRequests.js';
 import { phaseOf } from '../graph/callState.js';
+import { compareEtags } from '../graph/etag.js';
 import { classifyNotification } from './classifyNotification.js';
 import { phaseOfContext } from './context.js';
-import type { CallContext, CallEvent, KnownStateParams, NotificationVerdict } from './types.js';
+import type {
+  CallContext,
+  CallEvent,
+  CommandProgress,
+  KnownStateParams,
+  NotificationVerdict,
+} from './types.js';
 
 interface GuardArgs {
   readonly context: CallContext;
@@ -36,6 +44,28 @@ function isDue(context: CallContext, event: CallEvent): boolean {
     context.deadline !== null &&
     event.at >= context.deadline.at
   );
+}
+
+/** The verb an intent or a command result is about (`answer`, `answer.succeeded`, …). */
+export function verbOf(event: CallEvent): CallControlVerb | undefined {
+  const verb = event.type.split('.')[0];
+  return verb === 'answer' || verb === 'reject' || verb === 'redirect' || verb === 'transfer'
+    ? verb
+    : undefined;
+}
+
+function inFlight(command: CommandProgress | null): boolean {
+  return command !== null && command.status !== 'accepted';
+}
+
+// A result counts only for the request it answers: the same verb, still waiting. A result that
+// comes late (the command failed for good, or was superseded) changes nothing.
+function answers(context: CallContext, event: CallEvent): boolean {
+  return inFlight(context.command) && context.command?.verb === verbOf(event);
+}
+
+function failedWith(event: CallEvent): number | undefined {
+  return event.type.endsWith('.failed') && 'status' in event ? event.status : undefined;
 }
 
 function saysEnded(event: CallEvent): boolean {
@@ -80,4 +110,63 @@ export const guards = {
     context.deadline?.kind === 'request' && saysEnded(event),
   canVerifyAgain: ({ context }: GuardArgs) =>
     context.verifications < context.options.maxVerifications,
+
+  // ── call control ──────────────────────────────────────────────────────────────────────
+  /** The same intent again, while the first is in flight or after Graph took it: one request. */
+  repeatsCommand: ({ context, event }: GuardArgs) => context.command?.verb === verbOf(event),
+  /** Graph lets a bot answer, reject or redirect a call only while it is offered to it. */
+  isOffered: ({ context }: GuardArgs) =>
+    context.state === 'incoming' && context.command === null && context.hangUp === null,
+  /** A connected call, with no other command in flight, can be transferred. */
+  canTransfer: ({ context }: GuardArgs) =>
+    (context.state === 'established' || context.state === 'hold') &&
+    !inFlight(context.command) &&
+    context.hangUp === null,
+  awaitsCommandResult: ({ context, event }: GuardArgs) => answers(context, event),
+  commandFoundGone: ({ context, event }: GuardArgs) =>
+    answers(context, event) && failedWith(event) === 404,
+  canRetryCommand: ({ context, event }: GuardArgs) => {
+    const status = failedWith(event);
+    return (
+      answers(context, event) &&
+      status !== undefined &&
+      isRetryableStatus(status) &&
+      (context.command?.attempts ?? 0) < context.options.maxCommandAttempts
+    );
+  },
+  commandRetryDue: ({ context, event }: GuardArgs) =>
+    context.deadline?.kind === 'retry' &&
+    context.command?.status === 'retrying' &&
+    isDue(context, event),
+  commandTimedOut: ({ context, event }: GuardArgs) =>
+    context.deadline?.kind === 'command' && isDue(context, event),
+  /** The answer window passed with nothing done, and Graph no longer has the call. */
+  windowPassedUnanswered: ({ context, event }: GuardArgs) =>
+    context.deadline?.kind === 'request' &&
+    context.state === 'incoming' &&
+    context.command === null &&
+    saysEnded(event),
+  setupCheckFoundEstablished: ({ context, event }: GuardArgs) =>
+    context.deadline?.kind === 'request' &&
+    event.type === 'getCall.result' &&
+    event.state === 'established',
+  /** Graph brought a call that was being transferred back to established: the transfer failed. */
+  transferFellBack: ({ context, event }: GuardArgs) =>
+    (context.state === 'transferring' || context.state === 'transferAccepted') &&
+    verdictOf(context, event) === 'apply' &&
+    event.type === 'notification' &&
+    event.notification.changeType !== 'deleted' &&
+    event.notification.state === 'established',
+  /** The transfer's failure reported on an established call that never showed transferring. */
+  // When etags tell, only a newer notification: a duplicate of an earlier transfer's failure
+  // must not fail this one.
+  transferFailedInPlace: ({ context, event }: GuardArgs) =>
+    context.command?.verb === 'transfer' &&
+    verdictOf(context, event) === 'unchanged' &&
+    event.type === 'notification' &&
+    event.notification.state === 'established' &&
+    (event.notification.resultInfo?.code ?? 0) >= 400 &&
+    (event.notification.etag === undefined ||
+      context.etag === null ||
+      compareEtags(event.notification.etag, context.etag) === 1),
 };

@@ -13,6 +13,10 @@ export function reasonForTermination(
   notification: CallNotification,
 ): CallOutcomeReason {
   if (context.hangUp !== null) return 'hungUp';
+  // The bot's own reject or redirect makes the end certain, even when its 202 is still on the
+  // way: Graph ends an offered call that way only because it was asked to.
+  if (context.command?.verb === 'reject') return 'rejected';
+  if (context.command?.verb === 'redirect') return 'redirected';
   const legacy = notification.terminationReason?.toLowerCase();
   if (
     legacy === 'apptransferred' ||
@@ -32,6 +36,25 @@ export function reasonForTermination(
     return 'rejected';
   }
   return 'remote';
+}
+
+/**
+ * Why a call Graph no longer has (404) ended: what the bot asked for and Graph accepted, when
+ * that explains it; else simply `gone`.
+ */
+export function reasonWhenGone(context: CallContext): CallOutcomeReason {
+  const command = context.command;
+  if (command?.status !== 'accepted') return 'gone';
+  switch (command.verb) {
+    case 'reject':
+      return 'rejected';
+    case 'redirect':
+      return 'redirected';
+    case 'transfer':
+      return 'transferred';
+    case 'answer':
+      return 'gone';
+  }
 }
 
 export function outcomeOf(

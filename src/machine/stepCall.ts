@@ -15,9 +15,10 @@
  * @module
  */
 import { createActor, type SnapshotFrom } from 'xstate';
+import { announcements } from './actions.js';
 import { callMachine } from './callMachine.js';
 import { classifyNotification } from './classifyNotification.js';
-import { phaseOfContext } from './context.js';
+import { EMPTY_CALL_DETAILS, phaseOfContext } from './context.js';
 import type { CallContext, CallEmitted, CallEvent, CallInput } from './types.js';
 
 /** A snapshot of {@link callMachine}. */
@@ -131,7 +132,7 @@ export function restoreCall(persisted: unknown, machine: CallMachine = callMachi
     // restoreSnapshot revives the history states a failed hang-up returns to; it reads the
     // scope only to parent child actors, and a call has none.
     snapshot = machine.restoreSnapshot(
-      persisted as Parameters<CallMachine['restoreSnapshot']>[0],
+      withDetails(persisted) as Parameters<CallMachine['restoreSnapshot']>[0],
       scope,
     );
   } catch (error) {
@@ -139,6 +140,16 @@ export function restoreCall(persisted: unknown, machine: CallMachine = callMachi
   }
   if (snapshot.status === 'error') throw cannotResume(persisted, snapshot.error);
   return snapshot;
+}
+
+// Snapshots written before 0.3 have no call details (command, caller, …): they start empty.
+function withDetails(persisted: unknown): unknown {
+  const context = (persisted as { context?: unknown } | null)?.context;
+  if (typeof context !== 'object' || context === null || 'command' in context) return persisted;
+  return {
+    ...(persisted as object),
+    context: { ...EMPTY_CALL_DETAILS, ...context },
+  };
 }
 
 function cannotResume(persisted: unknown, cause: unknown): Error {
@@ -150,6 +161,8 @@ function cannotResume(persisted: unknown, cause: unknown): Error {
 }
 
 function judgeAfterEnd(snapshot: CallSnapshot, event: CallEvent): CallEmitted[] {
+  // An intent about an ended call is refused like one in any other wrong state.
+  if (isIntent(event)) return [announcements.rejectCommand(snapshot.context, event)];
   if (event.type !== 'notification' || typeof event.notification !== 'object') return [];
   const { context } = snapshot;
   const notification = event.notification;
@@ -161,6 +174,15 @@ function judgeAfterEnd(snapshot: CallSnapshot, event: CallEvent): CallEmitted[] 
   return verdict === 'subresource'
     ? [{ type: 'notification.subresource', callId, notification, at: event.at }]
     : [{ type: 'notification.ignored', callId, notification, verdict: 'late', at: event.at }];
+}
+
+function isIntent(event: CallEvent): boolean {
+  return (
+    event.type === 'answer' ||
+    event.type === 'reject' ||
+    event.type === 'redirect' ||
+    event.type === 'transfer'
+  );
 }
 
 // The news of a move goes before the first command or the termination it led to, and after the
@@ -182,7 +204,11 @@ function announceChange(before: CallContext, after: CallContext, emitted: CallEm
           at: after.updatedAt,
         };
   const at = emitted.findIndex(
-    (event) => event.type === 'call.terminated' || event.type.startsWith('graph.'),
+    (event) =>
+      event.type === 'call.terminated' ||
+      event.type === 'call.incoming' ||
+      event.type === 'call.established' ||
+      event.type.startsWith('graph.'),
   );
   emitted.splice(at === -1 ? emitted.length : at, 0, change);
 }

@@ -13,9 +13,18 @@
  * ```
  * @module
  */
+import type {
+  AnswerRequest,
+  CallControlRequests,
+  CallControlVerb,
+  RedirectRequest,
+  RejectRequest,
+  TransferRequest,
+} from '../graph/callRequests.js';
 import type { CallPhase, GraphCallState, KnownCallState } from '../graph/callState.js';
 import type { GraphError } from '../graph/graphResponse.js';
-import type { CallNotification, ResultInfo } from '../graph/notification.js';
+import type { CallDirection, CallNotification, ResultInfo } from '../graph/notification.js';
+import type { CallIdentitySet, CallParticipantInfo } from '../graph/participantInfo.js';
 
 export type { GraphError };
 
@@ -41,6 +50,19 @@ export interface CallOptions {
    * machine asks Graph with a GET whether it still exists; 404 ends it as `gone`. Default 120 000.
    */
   readonly setupTimeoutMs?: number;
+  /**
+   * How long Graph lets a bot answer, reject or redirect an incoming call (15 s; 5 s for
+   * policy-based recording). An incoming call the bot has not acted on by then is checked with
+   * a GET, and ends as `missed` when Graph no longer has it. Default 15 000.
+   */
+  readonly answerWindowMs?: number;
+  /**
+   * After Graph accepted an answer, how long `established` may take before a GET decides
+   * where the call is. Default 30 000.
+   */
+  readonly answerTimeoutMs?: number;
+  /** Requests sent for one answer, reject, redirect or transfer, the first included, before giving up. Default 5. */
+  readonly maxCommandAttempts?: number;
 }
 
 /** {@link CallOptions} with every default filled in, as kept in context. */
@@ -61,6 +83,10 @@ export interface CallInput {
    * resultInfo), and it is handed on as `call.notification` with verdict `apply`.
    */
   readonly discoveredBy?: CallNotification;
+  /** Who placed the call, when known from elsewhere (a call the bot placed is `outgoing`). */
+  readonly direction?: CallDirection;
+  /** The bot's own participant id, when known from elsewhere (the body of a placed call). */
+  readonly myParticipantId?: string;
   readonly options?: CallOptions;
 }
 
@@ -93,7 +119,30 @@ export type CallEvent =
   /** The answer to a keepAlive: 404 means Graph no longer has the call. */
   | { readonly type: 'keepAlive.result'; readonly status: number; readonly at: number }
   /** The runtime's timer for `context.deadline` fired. */
-  | { readonly type: 'deadline.reached'; readonly at: number };
+  | { readonly type: 'deadline.reached'; readonly at: number }
+  /** The bot wants to answer the incoming call. */
+  | { readonly type: 'answer'; readonly request: AnswerRequest; readonly at: number }
+  /** The bot turns the incoming call down. */
+  | { readonly type: 'reject'; readonly request: RejectRequest; readonly at: number }
+  /** The bot sends the incoming call elsewhere. */
+  | { readonly type: 'redirect'; readonly request: RedirectRequest; readonly at: number }
+  /** The bot transfers the connected call. */
+  | { readonly type: 'transfer'; readonly request: TransferRequest; readonly at: number }
+  /** Graph accepted the command's request (202). */
+  | { readonly type: CommandSucceededType; readonly at: number }
+  /** The command's request failed: HTTP status, or 0 for a network error or timeout. */
+  | {
+      readonly type: CommandFailedType;
+      readonly status: number;
+      readonly retryAfterMs?: number;
+      readonly error?: GraphError;
+      readonly at: number;
+    };
+
+/** `answer.succeeded`, `reject.succeeded`, … */
+export type CommandSucceededType = `${CallControlVerb}.succeeded`;
+/** `answer.failed`, `reject.failed`, … */
+export type CommandFailedType = `${CallControlVerb}.failed`;
 
 /** Why a call ended, from this bot's point of view. */
 export type CallOutcomeReason =
@@ -101,12 +150,14 @@ export type CallOutcomeReason =
   | 'hungUp'
   /** The other side or Graph ended it. */
   | 'remote'
-  /** An incoming call was rejected: `deleted` with no state while still `incoming`. */
+  /** The bot rejected the incoming call (or, for a call not rejected here: `deleted` with no state while still `incoming`). */
   | 'rejected'
-  /** An incoming call was redirected (`redirecting`, or `AppRedirected`). */
+  /** The bot redirected the incoming call and it ended (or `redirecting`, or `AppRedirected`). */
   | 'redirected'
-  /** The call was transferred away (`transferAccepted`, subcode 7015, or `AppTransferred`). */
+  /** The call was transferred away (after the bot's transfer: `transferAccepted`, subcode 7015, or `AppTransferred`). */
   | 'transferred'
+  /** Nobody answered, rejected or redirected the incoming call within the answer window, and Graph dropped it. */
+  | 'missed'
   /** Graph answered 404: the call was already over when this bot asked. */
   | 'gone'
   /** Graph accepted the hang-up but never confirmed it within `maxVerifications` GETs; the call is given up locally. */
@@ -129,9 +180,25 @@ export interface CallDeadline {
    * `request`: the DELETE or GET in flight is overdue (a transient failure); `setup`: the call
    * has been in setup too long, ask Graph whether it still exists.
    */
-  readonly kind: 'retry' | 'confirm' | 'request' | 'setup';
+  readonly kind: 'retry' | 'confirm' | 'request' | 'setup' | 'command';
   readonly at: number;
 }
+
+/**
+ * The bot's call-control request on this call: in flight (`sending`), waiting to be sent again
+ * after a throttle or transient failure (`retrying`), or taken by Graph (`accepted`). Kept after
+ * acceptance, because it is what makes the outcome certain (a redirect ends as `redirected`).
+ */
+export type CommandProgress = {
+  readonly [V in CallControlVerb]: {
+    readonly verb: V;
+    readonly request: CallControlRequests[V];
+    readonly requestedAt: number;
+    /** Requests sent so far. */
+    readonly attempts: number;
+    readonly status: 'sending' | 'retrying' | 'accepted';
+  };
+}[CallControlVerb];
 
 /** Progress of the current hang-up. */
 export interface HangUpProgress {
@@ -155,6 +222,20 @@ export interface CallContext {
   /** Verification GETs sent so far. */
   readonly verifications: number;
   readonly outcome: CallOutcome | null;
+  /** The bot's answer, reject, redirect or transfer on this call, from the intent on. */
+  readonly command: CommandProgress | null;
+  /** Who placed the call, as Graph said. */
+  readonly direction: CallDirection | null;
+  /** The caller, as Graph said. */
+  readonly source: CallParticipantInfo | null;
+  /** The callee side, as Graph said. */
+  readonly targets: readonly CallIdentitySet[] | null;
+  /** The bot's own participant id in the call. */
+  readonly myParticipantId: string | null;
+  /** When `call.incoming` was announced (once per call). */
+  readonly offeredAt: number | null;
+  /** When `call.established` was announced (once per call). */
+  readonly establishedAt: number | null;
 }
 
 /**
@@ -167,6 +248,16 @@ export interface CallView {
   readonly etag?: string;
   readonly outcome?: CallOutcome;
   readonly updatedAt: number;
+  /** Who placed the call, when Graph said. */
+  readonly direction?: CallDirection;
+  /** The caller, when Graph said. */
+  readonly source?: CallParticipantInfo;
+  /** The bot's own participant id, when Graph said. */
+  readonly myParticipantId?: string;
+  /** The bot's answer, reject, redirect or transfer, and how far it got. */
+  readonly command?: { readonly verb: CallControlVerb; readonly status: CommandProgress['status'] };
+  /** When the call was first established. */
+  readonly establishedAt?: number;
 }
 
 /**
@@ -208,6 +299,50 @@ export type CallEmitted =
       readonly at: number;
     }
   | { readonly type: 'call.terminated'; readonly callId: string; readonly outcome: CallOutcome }
+  | CommandEmitted
+  /** Graph offered the call to the bot: once per call, the first time it is seen `incoming`. */
+  | {
+      readonly type: 'call.incoming';
+      readonly callId: string;
+      readonly direction?: CallDirection;
+      readonly source?: CallParticipantInfo;
+      readonly targets?: readonly CallIdentitySet[];
+      /** The notification that offered it; `notification.raw.resourceData` is Graph's call resource. */
+      readonly notification?: CallNotification;
+      readonly at: number;
+    }
+  /** The call is connected: once per call, the first time it is seen `established`. */
+  | { readonly type: 'call.established'; readonly callId: string; readonly at: number }
+  /** An intent the call cannot take in its state: nothing was sent. */
+  | {
+      readonly type: 'call.commandRejected';
+      readonly callId: string;
+      readonly verb: CallControlVerb;
+      /** The call's state, and whether a hang-up or another command was under way. */
+      readonly state: GraphCallState;
+      readonly phase: CallPhase;
+      /** Why, in a sentence. */
+      readonly reason: string;
+      readonly at: number;
+    }
+  /** Graph refused the command for good, or it failed after every retry. */
+  | {
+      readonly type: 'call.commandFailed';
+      readonly callId: string;
+      readonly verb: CallControlVerb;
+      readonly status: number;
+      readonly error?: GraphError;
+      readonly attempts: number;
+      readonly at: number;
+    }
+  /** A transfer failed: Graph brought the call back to `established`; it stays connected. */
+  | {
+      readonly type: 'call.transferFailed';
+      readonly callId: string;
+      readonly resultInfo?: ResultInfo;
+      readonly notification: CallNotification;
+      readonly at: number;
+    }
   | {
       readonly type: 'call.hangUpFailed';
       readonly callId: string;
@@ -239,6 +374,17 @@ export type CallEmitted =
       readonly verdict: Extract<NotificationVerdict, 'stale' | 'late'>;
       readonly at: number;
     };
+
+/** The commands of the call-control verbs, for the runtime to send. */
+export type CommandEmitted = {
+  readonly [V in CallControlVerb]: {
+    readonly type: `graph.${V}Call`;
+    readonly callId: string;
+    readonly request: CallControlRequests[V];
+    readonly attempt: number;
+    readonly at: number;
+  };
+}[CallControlVerb];
 
 /** Parameters of the guards that name a Graph state (`appliesAs`, `startsIn`). */
 export interface KnownStateParams {

@@ -25,11 +25,17 @@
  * @module
  */
 import { callIdProblem } from '../graph/callId.js';
+import type { PlaceCallRequest } from '../graph/callRequests.js';
 import { isKnownCallState } from '../graph/callState.js';
 import type { CallNotification, RejectedNotification } from '../graph/notification.js';
 import { parseNotifications } from '../graph/parseNotifications.js';
 import { callMachine } from '../machine/callMachine.js';
-import { dueAtOf, isHangUpPending, verdictOfStep } from '../machine/callQueries.js';
+import {
+  commandStatusOf,
+  dueAtOf,
+  isHangUpPending,
+  verdictOfStep,
+} from '../machine/callQueries.js';
 import { getCallView } from '../machine/callView.js';
 import { DEFAULT_CALL_OPTIONS } from '../machine/context.js';
 import { type CallInspector, createInspectionFeed } from '../machine/inspectionFeed.js';
@@ -45,9 +51,19 @@ import type {
 } from '../machine/types.js';
 import { CALL_RECORD_SCHEMA_VERSION, checkRecord } from './callRecords.js';
 import type { CallRecord, CallStore, CommitResult, DueChange } from './callStore.js';
+import {
+  checkAnswer,
+  checkPlaceCall,
+  checkRedirect,
+  checkReject,
+  checkTransfer,
+} from './checkRequests.js';
 import { type Clock, systemClock, type TimerHandle } from './clock.js';
 import {
+  CallError,
   CapacityError,
+  CommandFailedError,
+  CommandRejectedError,
   HangUpFailedError,
   type IngestFailure,
   IngestIncompleteError,
@@ -58,7 +74,14 @@ import {
   UnknownCallError,
 } from './errors.js';
 import type { GraphClientOptions } from './graphClient.js';
-import { graphClientOf, toDeleteEvent, toGetCallEvent } from './graphEvents.js';
+import {
+  graphClientOf,
+  sendCommand,
+  toCommandEvent,
+  toDeleteEvent,
+  toGetCallEvent,
+  verbOfCommand,
+} from './graphEvents.js';
 import { MemoryCallStore } from './memoryCallStore.js';
 import { RegistryListeners } from './registryListeners.js';
 import { TimeHeap } from './timeHeap.js';
@@ -67,6 +90,8 @@ import type {
   CallRegistry,
   GraphClient,
   IngestReport,
+  PlaceCallResult,
+  PlacedCall,
   RegistryEvent,
 } from './types.js';
 import { Waiters } from './waiters.js';
@@ -384,6 +409,73 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
     return update(callId, event, planStep(event));
   }
 
+  /** Starts tracking a call, unless it is stored already (by anyone, or before a restart): that one wins. */
+  function adopt(input: CallInput): Promise<CallSnapshot> {
+    const { callId } = input;
+    return inTurn(callId, () =>
+      update(callId, undefined, (current): Plan<CallSnapshot> => {
+        if (current !== undefined) return { result: current.snapshot, emitted: [] };
+        const started = startCall(input, machine);
+        return { result: started.snapshot, emitted: started.emitted, write: started.snapshot };
+      }),
+    );
+  }
+
+  type Intent = Extract<CallEvent, { type: 'answer' | 'reject' | 'redirect' | 'transfer' }>;
+
+  /**
+   * Judges an intent in the call's turn, and waits for Graph to take the command it led to: the
+   * command was sent (or was already on its way, or taken) only when the machine said so.
+   */
+  async function command(callId: string, intent: Intent): Promise<CallView> {
+    await ready;
+    ensureOpen(callId);
+    const verb = intent.type;
+    const stepIntent = planStep(intent);
+    const outcome = await inTurn(callId, async () => {
+      const judged = await update(callId, intent, (current) => {
+        const planned = stepIntent(current);
+        const refusal = planned.emitted.find((e) => e.type === 'call.commandRejected');
+        return { ...planned, result: { snapshot: planned.result, refusal } };
+      });
+      const { snapshot, refusal } = judged;
+      if (snapshot === undefined) throw new UnknownCallError(callId);
+      if (refusal?.type === 'call.commandRejected') {
+        throw new CommandRejectedError(callId, verb, refusal.state, refusal.phase, refusal.reason);
+      }
+      if (commandStatusOf(snapshot, verb) !== 'pending') return { view: getCallView(snapshot) };
+      // Registered within the call's turn, so the command's answer cannot be applied first.
+      return { waiting: waiters.command(callId, verb) };
+    });
+    return 'view' in outcome ? outcome.view : outcome.waiting;
+  }
+
+  /** POST /communications/calls, sent again only when Graph said it did not take it (throttled). */
+  async function postCall(request: PlaceCallRequest): Promise<PlacedCall> {
+    const maxAttempts = callOptions.maxCommandAttempts ?? DEFAULT_CALL_OPTIONS.maxCommandAttempts;
+    const maxDelay = callOptions.maxRetryDelayMs ?? DEFAULT_CALL_OPTIONS.maxRetryDelayMs;
+    for (let attempts = 1; ; attempts += 1) {
+      const overdue: PlaceCallResult = {
+        ok: false,
+        status: 0,
+        error: { code: 'Timeout', message: `no answer within ${requestTimeoutMs} ms` },
+      };
+      const result = await bounded(
+        attempt(() => client.placeCall(request)),
+        overdue,
+      );
+      if (result.ok) return result.call;
+      const throttled =
+        result.status === 429 || (result.status === 503 && result.retryAfterMs !== undefined);
+      if (!throttled || attempts >= maxAttempts || closed) {
+        throw new CommandFailedError(undefined, 'placeCall', result.status, attempts, result.error);
+      }
+      const wait = Math.min(result.retryAfterMs ?? 1_000 * 2 ** (attempts - 1), maxDelay);
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, wait, true));
+      ensureOpen();
+    }
+  }
+
   /** When some registry must look at the call next, from the snapshot committed. */
   function dueChangeOf(
     next: CallSnapshot,
@@ -410,6 +502,26 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
           break;
         case 'graph.getCall':
           perform(callId, () => client.getCall(callId), toGetCallEvent);
+          break;
+        case 'graph.answerCall':
+        case 'graph.rejectCall':
+        case 'graph.redirectCall':
+        case 'graph.transferCall': {
+          const verb = verbOfCommand(event);
+          perform(
+            callId,
+            () => sendCommand(client, event),
+            (r, at) => toCommandEvent(verb, r, at),
+          );
+          break;
+        }
+        case 'call.commandFailed':
+          waiters.failCommands(
+            callId,
+            event.verb,
+            new CommandFailedError(callId, event.verb, event.status, event.attempts, event.error),
+          );
+          emit(event);
           break;
         case 'call.hangUpFailed':
           waiters.failHangUps(
@@ -444,10 +556,10 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
     keep(bounded(work));
   }
 
-  function bounded(work: Promise<unknown>): Promise<unknown> {
+  function bounded<T, F = undefined>(work: Promise<T>, fallback?: F): Promise<T | F> {
     let timer: TimerHandle | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = clock.setTimeout(resolve, requestTimeoutMs);
+    const timeout = new Promise<F>((resolve) => {
+      timer = clock.setTimeout(() => resolve(fallback as F), requestTimeoutMs);
     });
     return Promise.race([work, timeout]).finally(() => clock.clearTimeout(timer));
   }
@@ -754,15 +866,7 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
         ...(trackOptions.state === undefined ? {} : { state: trackOptions.state }),
         ...(trackOptions.etag === undefined ? {} : { etag: trackOptions.etag }),
       };
-      // A call already stored (by this registry, another one, or before a restart) wins.
-      const snapshot = await inTurn(callId, () =>
-        update(callId, undefined, (current): Plan<CallSnapshot> => {
-          if (current !== undefined) return { result: current.snapshot, emitted: [] };
-          const started = startCall(input, machine);
-          return { result: started.snapshot, emitted: started.emitted, write: started.snapshot };
-        }),
-      );
-      return getCallView(snapshot);
+      return getCallView(await adopt(input));
     },
 
     async hangUp(callId) {
@@ -776,6 +880,66 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
         return { waiting: waiters.hangUp(callId) };
       });
       return 'view' in outcome ? outcome.view : outcome.waiting;
+    },
+
+    // async, so that a request refused by its checks rejects like every other failure.
+    answer: async (callId, request) =>
+      command(callId, { type: 'answer', request: checkAnswer(request), at: clock.now() }),
+
+    reject: async (callId, reason = 'none', rejectOptions = {}) =>
+      command(callId, {
+        type: 'reject',
+        request: checkReject(reason, rejectOptions.callbackUri),
+        at: clock.now(),
+      }),
+
+    redirect: async (callId, targets, redirectOptions = {}) =>
+      command(callId, {
+        type: 'redirect',
+        request: checkRedirect(targets, redirectOptions),
+        at: clock.now(),
+      }),
+
+    transfer: async (callId, target, transferOptions = {}) =>
+      command(callId, {
+        type: 'transfer',
+        request: checkTransfer(target, transferOptions.transferee),
+        at: clock.now(),
+      }),
+
+    async placeCall(request) {
+      const body = checkPlaceCall(request);
+      await ready;
+      ensureOpen();
+      // Checked before Graph creates a call this registry could then not hold.
+      if (!(await admit())) throw new CapacityError('(a new call)', maxCalls);
+      admitting -= 1;
+      const placed = await keep(postCall(body));
+      const callId = placed.id;
+      const input: CallInput = {
+        callId,
+        at: clock.now(),
+        options: callOptions,
+        direction: placed.direction ?? 'outgoing',
+        ...(placed.state !== undefined && isKnownCallState(placed.state)
+          ? { state: placed.state }
+          : {}),
+        ...(placed.etag === undefined ? {} : { etag: placed.etag }),
+        ...(placed.myParticipantId === undefined
+          ? {}
+          : { myParticipantId: placed.myParticipantId }),
+      };
+      try {
+        // Its notifications may have come first and stored it: that record wins.
+        return getCallView(await adopt(input));
+      } catch (error) {
+        // Graph has the call: say which, so that the bot can hang it up.
+        throw new CallError(
+          `graph-call-machine: Graph created call "${callId}" but the registry could not track it: ${(error as Error).message}`,
+          callId,
+          { cause: error },
+        );
+      }
     },
 
     get: viewOf,

@@ -13,6 +13,8 @@
  * ```
  * @module
  */
+import type { CallControlVerb } from '../graph/callRequests.js';
+import type { CallPhase, GraphCallState } from '../graph/callState.js';
 import type { GraphError } from '../machine/types.js';
 import type { IngestReport } from './types.js';
 
@@ -53,6 +55,70 @@ export class HangUpFailedError extends CallError {
       `graph-call-machine: hanging up call "${callId}" failed with status ${status} after ${attempts} DELETE attempt(s)${detail}.${hint} The call keeps its previous state; hangUp() may be called again.`,
       callId,
     );
+    this.status = status;
+    this.attempts = attempts;
+    this.graphError = graphError;
+  }
+}
+
+/**
+ * An answer, reject, redirect or transfer the call cannot take in its state: nothing was sent.
+ * `reason` says why (answered already, not incoming any more, being hung up, …).
+ */
+export class CommandRejectedError extends CallError {
+  readonly verb: CallControlVerb;
+  /** The call's state and phase when the intent was judged. */
+  readonly state: GraphCallState;
+  readonly phase: CallPhase;
+  readonly reason: string;
+  constructor(
+    callId: string,
+    verb: CallControlVerb,
+    state: GraphCallState,
+    phase: CallPhase,
+    reason: string,
+  ) {
+    super(
+      `graph-call-machine: cannot ${verb} call "${callId}" (${state}, ${phase}): ${reason}. Nothing was sent to Graph.`,
+      callId,
+    );
+    this.verb = verb;
+    this.state = state;
+    this.phase = phase;
+    this.reason = reason;
+  }
+}
+
+/**
+ * Graph did not take a call-control request: refused it (4xx other than 404), failed after
+ * every retry, or the call ended or was hung up before Graph answered. For `placeCall`,
+ * `callId` is undefined and `verb` is `placeCall`.
+ */
+export class CommandFailedError extends CallError {
+  readonly verb: CallControlVerb | 'placeCall';
+  /** HTTP status of the last request, 0 for a network error, a timeout, or no answer at all. */
+  readonly status: number;
+  /** Requests sent. */
+  readonly attempts: number;
+  readonly graphError: GraphError | undefined;
+  constructor(
+    callId: string | undefined,
+    verb: CallControlVerb | 'placeCall',
+    status: number,
+    attempts: number,
+    graphError?: GraphError,
+  ) {
+    const detail = graphError?.message === undefined ? '' : `: ${graphError.message}`;
+    const hint =
+      status === 403 || status === 401
+        ? ' Check the token getToken() returns and the calling permissions granted to the app.'
+        : '';
+    const which = callId === undefined ? 'placing a call' : `${verb} on call "${callId}"`;
+    super(
+      `graph-call-machine: ${which} failed with status ${status} after ${attempts} request(s)${detail}.${hint}`,
+      callId,
+    );
+    this.verb = verb;
     this.status = status;
     this.attempts = attempts;
     this.graphError = graphError;

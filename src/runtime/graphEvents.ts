@@ -3,7 +3,8 @@
  * events Graph's answers become.
  * @module
  */
-import type { CallEvent } from '../machine/types.js';
+import type { CallControlVerb } from '../graph/callRequests.js';
+import type { CallEvent, CommandEmitted } from '../machine/types.js';
 import { createGraphClient, type GraphClientOptions } from './graphClient.js';
 import type { GetCallResult, GraphClient, GraphResult } from './types.js';
 
@@ -22,6 +23,46 @@ export function toDeleteEvent(result: GraphResult, at: number): CallEvent {
     ...(result.error === undefined ? {} : { error: result.error }),
     at,
   };
+}
+
+/** The machine event a command's result becomes: `answer.succeeded`, `transfer.failed`, … */
+export function toCommandEvent(verb: CallControlVerb, result: GraphResult, at: number): CallEvent {
+  if (result.ok) return { type: `${verb}.succeeded`, at };
+  return {
+    type: `${verb}.failed`,
+    status: result.status,
+    ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }),
+    ...(result.error === undefined ? {} : { error: result.error }),
+    at,
+  };
+}
+
+/** Sends a command with the client's verb for it. */
+export function sendCommand(client: GraphClient, command: CommandEmitted): Promise<GraphResult> {
+  switch (command.type) {
+    case 'graph.answerCall':
+      return client.answerCall(command.callId, command.request);
+    case 'graph.rejectCall':
+      return client.rejectCall(command.callId, command.request);
+    case 'graph.redirectCall':
+      return client.redirectCall(command.callId, command.request);
+    case 'graph.transferCall':
+      return client.transferCall(command.callId, command.request);
+  }
+}
+
+/** The verb of a command. */
+export function verbOfCommand(command: CommandEmitted): CallControlVerb {
+  switch (command.type) {
+    case 'graph.answerCall':
+      return 'answer';
+    case 'graph.rejectCall':
+      return 'reject';
+    case 'graph.redirectCall':
+      return 'redirect';
+    case 'graph.transferCall':
+      return 'transfer';
+  }
 }
 
 export function toGetCallEvent(result: GetCallResult, at: number): CallEvent {

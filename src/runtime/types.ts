@@ -11,8 +11,19 @@
  * ```
  * @module
  */
+import type {
+  AnswerRequest,
+  InvitationTarget,
+  PlaceCallRequest,
+  RedirectRequest,
+  RejectReason,
+  RejectRequest,
+  TransferRequest,
+} from '../graph/callRequests.js';
 import type { GraphCallState, KnownCallState } from '../graph/callState.js';
+import type { PlacedCallBody } from '../graph/graphResponse.js';
 import type { RejectedNotification } from '../graph/notification.js';
+import type { CallParticipantInfo } from '../graph/participantInfo.js';
 import type { CallEmitted, CallView, GraphError } from '../machine/types.js';
 
 /**
@@ -34,7 +45,18 @@ export type GraphResult =
 /** The answer to `GET /communications/calls/{id}`: the call's state when it still exists. */
 export type GetCallResult = GraphResult & { readonly state?: GraphCallState };
 
-/** The three Graph requests the runtime makes. Swap in your own to add logging or a proxy. */
+/** The call Graph created for `POST /communications/calls`, read from the 201 body. */
+export type PlacedCall = PlacedCallBody;
+
+/** The answer to `POST /communications/calls`: 201 with the call Graph created. */
+export type PlaceCallResult =
+  | { readonly ok: true; readonly status: number; readonly call: PlacedCall }
+  | Extract<GraphResult, { ok: false }>;
+
+/**
+ * The Graph requests the runtime makes. Swap in your own to add logging or a proxy: spreading
+ * `createGraphClient(options)` and wrapping the methods you care about is the easy way.
+ */
 export interface GraphClient {
   /** `DELETE …/calls/{id}`: 204 = taken, 404 = already gone. */
   deleteCall(callId: string): Promise<GraphResult>;
@@ -42,6 +64,16 @@ export interface GraphClient {
   getCall(callId: string): Promise<GetCallResult>;
   /** `POST …/calls/{id}/keepAlive`: 200 = kept, 404 = gone. */
   keepAlive(callId: string): Promise<GraphResult>;
+  /** `POST …/calls/{id}/answer`: 202 = accepted. */
+  answerCall(callId: string, request: AnswerRequest): Promise<GraphResult>;
+  /** `POST …/calls/{id}/reject`: 202 = accepted. */
+  rejectCall(callId: string, request: RejectRequest): Promise<GraphResult>;
+  /** `POST …/calls/{id}/redirect`: 202 = accepted. */
+  redirectCall(callId: string, request: RedirectRequest): Promise<GraphResult>;
+  /** `POST …/calls/{id}/transfer`: 202 = accepted. */
+  transferCall(callId: string, request: TransferRequest): Promise<GraphResult>;
+  /** `POST /communications/calls`: 201 with the new call. A 201 without a readable call id is a failure (status 201, code `InvalidResponse`). */
+  placeCall(request: PlaceCallRequest): Promise<PlaceCallResult>;
 }
 
 /** How every notification of one webhook POST was judged: each lands in exactly one count. */
@@ -66,7 +98,7 @@ export interface IngestReport {
 
 /** What the bot can listen to with `registry.on(type, listener)`. */
 export type RegistryEvent =
-  | Exclude<CallEmitted, { type: 'graph.deleteCall' } | { type: 'graph.getCall' }>
+  | Exclude<CallEmitted, { type: `graph.${string}` }>
   | {
       readonly type: 'notification.rejected';
       readonly rejection: RejectedNotification;
@@ -106,6 +138,42 @@ export interface CallRegistry {
   track(callId: string, options?: { state?: KnownCallState; etag?: string }): Promise<CallView>;
   /** Hangs up: resolves once Graph took the DELETE, or the call is known gone; rejects when the hang-up failed. */
   hangUp(callId: string): Promise<CallView>;
+  /**
+   * Answers an incoming call: resolves once Graph accepted the answer (202); `call.established`
+   * follows. Rejects with `CommandRejectedError` (nothing sent) when the call is not incoming,
+   * and `CommandFailedError` when Graph refused or never took it (429/5xx are retried after
+   * Retry-After first). Calling it again while the first is under way sends nothing more and
+   * settles with it.
+   */
+  answer(callId: string, request: AnswerRequest): Promise<CallView>;
+  /** Rejects an incoming call (`none`, `busy` or `forbidden`); settles like `answer`. The call ends as `rejected`. */
+  reject(
+    callId: string,
+    reason?: RejectReason,
+    options?: { callbackUri?: string },
+  ): Promise<CallView>;
+  /** Redirects an incoming call to one target, or several rung at once; settles like `answer`. The call ends as `redirected`. */
+  redirect(
+    callId: string,
+    targets: InvitationTarget | readonly InvitationTarget[],
+    options?: { timeout?: number; callbackUri?: string },
+  ): Promise<CallView>;
+  /**
+   * Transfers an established call; settles like `answer` once Graph accepted the request. The
+   * call then ends as `transferred`, or stays active with a `call.transferFailed` event.
+   */
+  transfer(
+    callId: string,
+    target: InvitationTarget,
+    options?: { transferee?: CallParticipantInfo },
+  ): Promise<CallView>;
+  /**
+   * Places a call (`POST /communications/calls`) and tracks it: resolves with its view once
+   * Graph created it (201). Notifications that arrived before the 201 are kept, not
+   * duplicated. Only a throttled request (429, or 503 with Retry-After) is sent again: any other
+   * failure may have created the call, and rejects with `CommandFailedError`.
+   */
+  placeCall(request: PlaceCallRequest): Promise<CallView>;
   /** The call's view as this registry last saw it (`read` asks the store). */
   get(callId: string): CallView | undefined;
   /** The call's view as stored now, which other registries over the same store may have moved. */

@@ -1,21 +1,31 @@
-import { isHangUpPending } from '../machine/callQueries.js';
+import type { CallControlVerb } from '../graph/callRequests.js';
+import { commandStatusOf, isHangUpPending } from '../machine/callQueries.js';
 import { getCallView } from '../machine/callView.js';
 import type { CallSnapshot } from '../machine/stepCall.js';
 import type { CallView } from '../machine/types.js';
 import type { Clock, TimerHandle } from './clock.js';
 import {
   CallVanishedError,
+  CommandFailedError,
   HangUpFailedError,
   RegistryClosedError,
   WaitTimeoutError,
 } from './errors.js';
 import type { CallPredicate } from './types.js';
 
+/** The outcome each command leads to when it works; an answer leads to no end. */
+const INTENDED_END: Readonly<Record<CallControlVerb, string | undefined>> = {
+  answer: undefined,
+  reject: 'rejected',
+  redirect: 'redirected',
+  transfer: 'transferred',
+};
+
 /** What a snapshot says to a waiter: keep waiting, or settle with a view or an error. */
 type Answer = CallView | Error | undefined;
 
 interface Waiter {
-  readonly kind: 'hangUp' | 'waitFor';
+  readonly kind: 'hangUp' | 'waitFor' | CallControlVerb;
   readonly answer: (snapshot: CallSnapshot) => Answer;
   readonly resolve: (view: CallView) => void;
   readonly reject: (error: Error) => void;
@@ -69,6 +79,30 @@ export class Waiters {
     return waiting;
   }
 
+  /** Settles once Graph took the command (202), or it failed, or the call moved past it. */
+  command(callId: string, verb: CallControlVerb): Promise<CallView> {
+    const [waiting] = this.#add(callId, verb, (snapshot) => {
+      const status = commandStatusOf(snapshot, verb);
+      if (status === 'pending') return undefined;
+      const view = getCallView(snapshot);
+      if (status === 'accepted') return view;
+      // The end the bot asked for came before Graph's 202: the command did what it was for.
+      if (view.outcome !== undefined && view.outcome.reason === INTENDED_END[verb]) return view;
+      const why =
+        view.phase === 'terminated'
+          ? `the call ended (${view.outcome?.reason ?? 'terminated'}) before Graph took the ${verb}`
+          : view.phase === 'terminating'
+            ? `the call is being hung up; the ${verb} was abandoned`
+            : `the ${verb} was performed by another registry and failed there (its call.commandFailed event has the details)`;
+      return new CommandFailedError(callId, verb, 0, 0, { message: why });
+    });
+    return waiting;
+  }
+
+  failCommands(callId: string, verb: CallControlVerb, error: Error): void {
+    this.#rejectAll(callId, error, (waiter) => waiter.kind === verb);
+  }
+
   waitFor(
     callId: string,
     until: CallPredicate,
@@ -110,7 +144,7 @@ export class Waiters {
    */
   vanished(callId: string): void {
     const seen = this.#seen.has(callId);
-    this.#rejectAll(callId, new CallVanishedError(callId), (w) => seen || w.kind === 'hangUp');
+    this.#rejectAll(callId, new CallVanishedError(callId), (w) => seen || w.kind !== 'waitFor');
   }
 
   /** Rejects everyone with {@link RegistryClosedError}. */

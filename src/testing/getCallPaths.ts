@@ -92,6 +92,7 @@ function stateKey(snapshot: CallSnapshot): unknown[] {
     // Which deadline runs tells a setup call waiting for its check's GET from one that is not.
     c.deadline?.kind ?? null,
     c.outcome?.reason ?? null,
+    c.command === null ? null : `${c.command.verb}:${c.command.status}`,
   ];
 }
 
@@ -111,8 +112,22 @@ function describeEvent(event: CallEvent): string {
       return `keepAlive ${event.status}`;
     case 'delete.succeeded':
       return 'DELETE 204';
+    case 'answer.succeeded':
+    case 'reject.succeeded':
+    case 'redirect.succeeded':
+    case 'transfer.succeeded':
+      return `${event.type.replace('.succeeded', '')} 202`;
+    case 'answer.failed':
+    case 'reject.failed':
+    case 'redirect.failed':
+    case 'transfer.failed':
+      return `${event.type.replace('.failed', '')} ${event.status}`;
     case 'hangUp':
     case 'deadline.reached':
+    case 'answer':
+    case 'reject':
+    case 'redirect':
+    case 'transfer':
       return event.type;
   }
 }

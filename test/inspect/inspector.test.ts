@@ -20,12 +20,19 @@ const WEBHOOK_AUTHORIZATION = 'Bearer webhook-jwt-that-must-never-be-inspected';
 // Everything CallContext holds; a field outside this list would be news to review.
 const CONTEXT_KEYS = [
   'callId',
+  'command',
   'deadline',
+  'direction',
+  'establishedAt',
   'etag',
   'hangUp',
+  'myParticipantId',
+  'offeredAt',
   'options',
   'outcome',
+  'source',
   'state',
+  'targets',
   'updatedAt',
   'verifications',
 ].sort();

@@ -82,7 +82,7 @@ describe('setup deadline', () => {
   it('a call that stays in setup is checked with a GET after setupTimeoutMs; 404 ends it as gone', () => {
     const call = drive({
       callId,
-      state: 'incoming',
+      state: 'ringing',
       at: 1_000,
       options: { setupTimeoutMs: 60_000 },
     });
@@ -118,7 +118,7 @@ describe('setup deadline', () => {
   });
 
   it('setup notifications do not push the check back; leaving setup drops it', () => {
-    const call = drive({ callId, state: 'incoming', at: 0, options: { setupTimeoutMs: 1_000 } });
+    const call = drive({ callId, state: 'ringing', at: 0, options: { setupTimeoutMs: 1_000 } });
     call.send({
       type: 'notification',
       notification: callNotification(callId, 'establishing'),
@@ -135,10 +135,20 @@ describe('setup deadline', () => {
   });
 
   it('a failed hang-up during setup re-arms the setup deadline', () => {
-    const call = drive({ callId, state: 'incoming', at: 0, options: { setupTimeoutMs: 1_000 } });
+    const call = drive({ callId, state: 'ringing', at: 0, options: { setupTimeoutMs: 1_000 } });
     call.send({ type: 'hangUp', at: 10 });
     call.send({ type: 'delete.failed', status: 403, at: 20 });
-    expect(call.value()).toEqual({ setup: 'incoming' });
+    expect(call.value()).toEqual({ setup: 'ringing' });
     expect(call.context().deadline).toEqual({ kind: 'setup', at: 1_020 });
+  });
+
+  it('an incoming call the bot leaves alone is checked after answerWindowMs, not setupTimeoutMs', () => {
+    const call = drive({
+      callId,
+      state: 'incoming',
+      at: 0,
+      options: { setupTimeoutMs: 60_000, answerWindowMs: 5_000 },
+    });
+    expect(call.context().deadline).toEqual({ kind: 'setup', at: 5_000 });
   });
 });

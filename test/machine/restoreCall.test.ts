@@ -18,7 +18,9 @@ const stored = (snapshot: CallSnapshot): CallSnapshot =>
   restoreCall(JSON.parse(JSON.stringify(persistCallSnapshot(snapshot))));
 
 describe('restoreCall', () => {
-  it(`steps like the live snapshot on every covered transition (${paths.length} paths)`, () => {
+  it(`steps like the live snapshot on every covered transition (${paths.length} paths)`, {
+    timeout: 60_000,
+  }, () => {
     expect(paths.length).toBeGreaterThan(20);
     for (const path of paths) {
       let restored = startCall(path.input).snapshot;

@@ -69,6 +69,9 @@ describe('starting a call from input', () => {
       maxRetryDelayMs: 60_000,
       requestTimeoutMs: 30_000,
       setupTimeoutMs: 120_000,
+      answerWindowMs: 15_000,
+      answerTimeoutMs: 30_000,
+      maxCommandAttempts: 5,
     });
   });
 
@@ -80,6 +83,7 @@ describe('starting a call from input', () => {
       expect(call.context().etag).toBe('W/"5445"');
       expect(call.emitted).toEqual([
         { type: 'call.notification', callId: 'c1', notification: n, verdict: 'apply', at: 10 },
+        { type: 'call.incoming', callId: 'c1', notification: n, at: 10 },
       ]);
     });
 

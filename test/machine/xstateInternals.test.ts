@@ -52,7 +52,9 @@ describe('the actor-less engine against xstate’s public API', () => {
     }
   });
 
-  it(`stepCall equals transition on every step of ${paths.length} model paths`, () => {
+  it(`stepCall equals transition on every step of ${paths.length} model paths`, {
+    timeout: 60_000,
+  }, () => {
     let steps = 0;
     for (const path of paths) {
       let current = path.start;

@@ -409,7 +409,13 @@ async function simpleHangUp(store: CallStore) {
 function withoutTimes<T>(value: T): T {
   return JSON.parse(
     JSON.stringify(value, (key, field) =>
-      key === 'at' || key === 'updatedAt' || key === 'savedAt' ? undefined : field,
+      key === 'at' ||
+      key === 'updatedAt' ||
+      key === 'savedAt' ||
+      key === 'establishedAt' ||
+      key === 'offeredAt'
+        ? undefined
+        : field,
     ),
   ) as T;
 }

@@ -92,8 +92,15 @@ export class Replay {
     const judged = this.emitted
       .slice(mark)
       .find(
-        (e): e is Extract<CallEmitted, { notification: CallNotification }> =>
-          'notification' in e && e.notification === n,
+        (
+          e,
+        ): e is
+          | Extract<CallEmitted, { verdict: unknown }>
+          | Extract<CallEmitted, { type: 'notification.subresource' }> =>
+          (e.type === 'call.notification' ||
+            e.type === 'notification.ignored' ||
+            e.type === 'notification.subresource') &&
+          e.notification === n,
       );
     if (judged === undefined)
       throw new Error(`${file}: the machine emitted no verdict for item ${n.index}`);

@@ -31,6 +31,12 @@ const note = (
   at: AT,
 });
 
+const SAMPLE_TARGET = { identity: { user: { id: 'transfer-target' } } };
+const SAMPLE_ANSWER = {
+  callbackUri: 'https://bot.example.com/api/calls',
+  mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' },
+} as const;
+
 /**
  * One event of every kind the machine accepts, each in the variants its guards tell apart, with
  * fixed times: a notification per Graph state (some with numeric etags, so that `apply`,
@@ -38,7 +44,7 @@ const note = (
  * keepAlive answer, and deadlines before, exactly at and long after those armed by the other
  * events. Fixed times keep the set of reachable snapshots finite.
  */
-export const sampleEvents: readonly CallEvent[] = [
+export const coreSampleEvents: readonly CallEvent[] = [
   { type: 'hangUp', at: AT },
   ...GRAPH_CALL_STATES.map((state) => note(state)),
   note('established', { etag: 'W/"2"' }),
@@ -72,6 +78,68 @@ export const sampleEvents: readonly CallEvent[] = [
   { type: 'getCall.result', status: 0, at: AT },
   { type: 'keepAlive.result', status: 404, at: AT },
   { type: 'keepAlive.result', status: 200, at: AT },
+];
+
+/**
+ * Call control from an offered or connected call: every intent, each verb's result in the
+ * variants the guards tell apart (accepted, gone, throttled, refused, no answer), and the
+ * notifications, answers and deadlines that decide where a command leads. Traversed apart from
+ * {@link coreSampleEvents}: their product would be tens of thousands of snapshots that differ
+ * only in combinations the guards never look at together.
+ */
+export const controlSampleEvents: readonly CallEvent[] = [
+  // Call control: every intent, and each verb's result in the variants the guards tell apart
+  // (accepted, gone, throttled, refused), spread over the verbs to keep the reachable set small.
+  { type: 'answer', request: SAMPLE_ANSWER, at: AT },
+  { type: 'reject', request: { reason: 'busy' }, at: AT },
+  { type: 'redirect', request: { targets: [SAMPLE_TARGET], timeout: 30 }, at: AT },
+  { type: 'transfer', request: { transferTarget: SAMPLE_TARGET }, at: AT },
+  { type: 'answer.succeeded', at: AT },
+  { type: 'answer.failed', status: 429, retryAfterMs: 1_000, at: AT },
+  { type: 'answer.failed', status: 400, error: { code: 'BadRequest' }, at: AT },
+  { type: 'reject.succeeded', at: AT },
+  { type: 'reject.failed', status: 404, at: AT },
+  { type: 'redirect.succeeded', at: AT },
+  { type: 'redirect.failed', status: 0, at: AT },
+  { type: 'transfer.succeeded', at: AT },
+  { type: 'transfer.failed', status: 403, at: AT },
+  note('established', { resultInfo: { code: 500, subcode: 7000, message: 'Transfer failed' } }),
+  { type: 'hangUp', at: AT },
+  note('establishing', { etag: 'W/"2"' }),
+  note('established', { etag: 'W/"3"' }),
+  note('transferring', { etag: 'W/"4"' }),
+  note('transferAccepted', { etag: 'W/"5"' }),
+  note('established', {
+    etag: 'W/"6"',
+    resultInfo: { code: 500, subcode: 7700, message: 'Transfer failed' },
+  }),
+  note('terminated', { resultInfo: { code: 0, subcode: 7015 } }),
+  note(undefined, { changeType: 'deleted' }),
+  { type: 'deadline.reached', at: DUE_AFTER_A_SAMPLE },
+  { type: 'deadline.reached', at: AT * 10 },
+  { type: 'getCall.result', status: 404, at: AT },
+  { type: 'getCall.result', status: 200, state: 'established', at: AT },
+  { type: 'getCall.result', status: 200, state: 'incoming', at: AT },
+];
+
+/** Every sample event: the core lifecycle and call control. */
+export const sampleEvents: readonly CallEvent[] = [...coreSampleEvents, ...controlSampleEvents];
+
+/** Where call control is traversed from: an offered call (adopted, or discovered) and a connected one. */
+export const controlSampleInputs: readonly CallInput[] = [
+  { callId: SAMPLE_CALL_ID, state: 'incoming', at: AT },
+  { callId: SAMPLE_CALL_ID, state: 'established', at: AT },
+  {
+    callId: SAMPLE_CALL_ID,
+    discoveredBy: callNotification(SAMPLE_CALL_ID, 'incoming', { etag: 'W/"1"' }),
+    at: AT,
+  },
+  {
+    callId: SAMPLE_CALL_ID,
+    state: 'incoming',
+    at: AT,
+    options: { maxCommandAttempts: 1, answerWindowMs: 30_000 },
+  },
 ];
 
 /**
