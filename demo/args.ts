@@ -4,8 +4,19 @@
  */
 import { parseArgs } from 'node:util';
 
+/**
+ * The flows the demo can run. `hangup` (the default) places calls and hangs them up; the others
+ * show one call through the registry's call control.
+ */
+export const SCENARIOS = ['hangup', 'answer', 'reject', 'redirect', 'transfer', 'place'] as const;
+
+export type Scenario = (typeof SCENARIOS)[number];
+
+export const DEFAULT_SCENARIO: Scenario = 'hangup';
+
 export interface DemoArgs {
   readonly help: boolean;
+  readonly scenario: Scenario;
   readonly calls: number;
   readonly seed: number;
   readonly faults: boolean;
@@ -30,6 +41,16 @@ lifecycle as it happens: every notification and how it was judged, every request
 every state change, and how the call ended.
 
 Options:
+  --scenario NAME   Which flow the bot runs (default ${DEFAULT_SCENARIO}):
+                      hangup    place calls with POST /communications/calls, hang them up
+                      answer    a user calls the bot; it answers, then hangs up
+                      reject    a user calls the bot; it rejects the call as busy
+                      redirect  a user calls the bot; it redirects the call to another user
+                      transfer  a user calls the bot; it answers and transfers the call: the
+                                first transfer fails (the call stays up), the second completes
+                      place     registry.placeCall to a user, then a hang-up
+                    Every scenario but hangup runs one call without faults: --calls above 1
+                    and --faults are refused with it.
   --faults          Seeded trouble: duplicated and reordered notifications, a 429 with
                     Retry-After on the DELETE, a lost terminated notification (the machine
                     then asks Graph with a GET after its deadline).
@@ -45,8 +66,10 @@ Options:
   --json            Write the event log as JSON lines on stdout, and nothing else.
   -h, --help        Show this help.
 
-Exit status: 0 when every call ended and every hang-up sent one accepted DELETE; 1 when not
-(the reason is printed); 2 for a bad command line.`;
+Exit status: 0 when every call ended as its scenario expects (hangup, answer, place: hungUp;
+reject: rejected; redirect: redirected; transfer: transferred), no call-control request failed,
+and every hang-up sent one accepted DELETE; 1 when not (the reason is printed); 2 for a bad
+command line.`;
 
 /** Thrown for a command line that cannot run; its message says which flag and why. */
 export class UsageError extends Error {
@@ -61,10 +84,24 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
   const calls = integer('--calls', values.calls ?? '1', 1, MAX_CALLS);
+  const scenario = scenarioOf(values.scenario ?? DEFAULT_SCENARIO);
+  if (scenario !== 'hangup') {
+    if (calls !== 1) {
+      throw new UsageError(
+        `--scenario ${scenario} runs one call; --calls ${calls} goes with --scenario hangup only`,
+      );
+    }
+    if (values.faults === true) {
+      throw new UsageError(
+        `--scenario ${scenario} runs without faults; --faults goes with --scenario hangup only`,
+      );
+    }
+  }
   const lingerSec =
     values.linger === undefined ? undefined : integer('--linger', values.linger, 0, 3600);
   return {
     help: values.help === true,
+    scenario,
     calls,
     seed: integer('--seed', values.seed ?? String(DEFAULT_SEED), 0, Number.MAX_SAFE_INTEGER),
     faults: values.faults === true,
@@ -82,6 +119,7 @@ function parse(argv: readonly string[]) {
     strict: true,
     allowPositionals: false,
     options: {
+      scenario: { type: 'string' },
       calls: { type: 'string' },
       seed: { type: 'string' },
       faults: { type: 'boolean' },
@@ -93,6 +131,16 @@ function parse(argv: readonly string[]) {
       help: { type: 'boolean', short: 'h' },
     },
   });
+}
+
+function scenarioOf(text: string): Scenario {
+  const found = SCENARIOS.find((name) => name === text);
+  if (found === undefined) {
+    throw new UsageError(
+      `--scenario takes one of ${SCENARIOS.join(', ')}, got ${JSON.stringify(text)}`,
+    );
+  }
+  return found;
 }
 
 function integer(flag: string, text: string, min: number, max: number): number {

@@ -6,13 +6,19 @@
  * @module
  */
 import type {
+  CallControlVerb,
   CallDeadline,
   CallOutcome,
+  CallOutcomeReason,
+  CallParticipantInfo,
+  CallPhase,
   CallStateChange,
   ChangeType,
   GraphCallState,
   RejectionCode,
+  ResultInfo,
 } from '../src/index.js';
+import type { Scenario } from './args.js';
 
 /**
  * How the registry judged a notification: the names of the {@link IngestReport} counts, which
@@ -33,13 +39,45 @@ export const BUCKETS: readonly Bucket[] = [
 /** What told the registry a call was over: its `terminated` notification, a 404 to the DELETE, or the verification GET. */
 export type ConfirmedBy = 'notification' | 'delete' | 'getCall' | 'other';
 
-/** The requests the bot makes to Graph: creating a call, and the three the registry makes. */
-export type RequestKind = 'createCall' | 'deleteCall' | 'getCall' | 'keepAlive';
+/** The requests made to Graph: creating a call, the three the registry makes, and call control. */
+export type RequestKind =
+  | 'createCall'
+  | 'deleteCall'
+  | 'getCall'
+  | 'keepAlive'
+  | 'answerCall'
+  | 'rejectCall'
+  | 'redirectCall'
+  | 'transferCall';
+
+export const REQUEST_KINDS: readonly RequestKind[] = [
+  'createCall',
+  'deleteCall',
+  'getCall',
+  'keepAlive',
+  'answerCall',
+  'rejectCall',
+  'redirectCall',
+  'transferCall',
+];
+
+/** What the bot calls on the registry. */
+export type BotAction =
+  | 'track'
+  | 'hangUp'
+  | 'answer'
+  | 'reject'
+  | 'redirect'
+  | 'transfer'
+  | 'placeCall';
 
 export type DemoEvent =
   | {
       readonly type: 'start';
       readonly t: number;
+      readonly scenario: Scenario;
+      /** How every call of the scenario should end. */
+      readonly expectedOutcome: CallOutcomeReason;
       readonly calls: number;
       readonly seed: number;
       readonly faults: boolean;
@@ -55,9 +93,55 @@ export type DemoEvent =
   | {
       readonly type: 'bot';
       readonly t: number;
-      readonly callId: string;
-      readonly action: 'track' | 'hangUp';
+      /** Absent before the call exists (`placeCall`). */
+      readonly callId?: string;
+      readonly action: BotAction;
       readonly detail: string;
+    }
+  /** What the scenario asks of the fake Graph: a caller dialling the bot, how transfers end. */
+  | {
+      readonly type: 'fake';
+      readonly t: number;
+      readonly callId: string;
+      readonly detail: string;
+    }
+  /** `call.incoming`: Graph offered the bot a call. */
+  | {
+      readonly type: 'incoming';
+      readonly t: number;
+      readonly callId: string;
+      /** The caller's name as the timeline shows it: display name, else kind and id. */
+      readonly caller: string;
+      readonly source?: CallParticipantInfo;
+    }
+  /** `call.established`: the call is connected (once per call). */
+  | { readonly type: 'established'; readonly t: number; readonly callId: string }
+  /** `call.commandRejected`: the call could not take the bot's request in its state; nothing was sent. */
+  | {
+      readonly type: 'commandRejected';
+      readonly t: number;
+      readonly callId: string;
+      readonly verb: CallControlVerb;
+      readonly state: GraphCallState;
+      readonly phase: CallPhase;
+      readonly reason: string;
+    }
+  /** `call.commandFailed`: Graph refused the request for good, or it failed after every retry. */
+  | {
+      readonly type: 'commandFailed';
+      readonly t: number;
+      readonly callId: string;
+      readonly verb: CallControlVerb;
+      readonly status: number;
+      readonly attempts: number;
+      readonly error?: string;
+    }
+  /** `call.transferFailed`: Graph brought the call back to `established`. */
+  | {
+      readonly type: 'transferFailed';
+      readonly t: number;
+      readonly callId: string;
+      readonly resultInfo?: ResultInfo;
     }
   /** A request to (fake) Graph and its answer, recorded when the answer arrived. */
   | {
@@ -142,6 +226,8 @@ export type DemoEvent =
 /** The totals of a run, and whether it did what the demo promises. */
 export interface Summary {
   readonly ok: boolean;
+  readonly scenario: Scenario;
+  readonly expectedOutcome: CallOutcomeReason;
   /** Why the run failed, one sentence per problem. */
   readonly problems: readonly string[];
   readonly calls: number;
@@ -159,6 +245,10 @@ export interface Summary {
   /** DELETEs answered 429/5xx and sent again for the same hang-up. */
   readonly deleteRetries: number;
   readonly getRequests: number;
+  /** Every request to Graph, by kind. */
+  readonly requests: Readonly<Record<RequestKind, number>>;
+  /** `call.transferFailed` events: transfers Graph took that did not complete. */
+  readonly transferFailures: number;
   readonly timeToTerminatedMs: { readonly p50: number; readonly p99: number; readonly max: number };
   readonly elapsedMs: number;
 }

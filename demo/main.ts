@@ -11,7 +11,8 @@ import { createEventBus, type DemoEvent, type Summary } from './events.js';
 import { type DemoInspector, startInspector } from './inspector.js';
 import { createProgress, renderManySummary, renderStart } from './manyCallsView.js';
 import { createObserver } from './observe.js';
-import { batchFor, confirmTimeoutFor, faultsFor, runCalls } from './scenario.js';
+import { batchFor, confirmTimeoutFor, faultsFor } from './scenario.js';
+import { runScenario, SCENARIO_INFO } from './scenarios.js';
 import { messageOf, type Stack, startStack } from './stack.js';
 import { colorEnabled, createStyle, type Style } from './style.js';
 import { createTally, type Tally } from './tally.js';
@@ -38,7 +39,8 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const style = createStyle(!args.json && colorEnabled(process.stdout));
   const bus = createEventBus(startedAt);
-  const tally = createTally();
+  const expectedOutcome = SCENARIO_INFO[args.scenario].expected;
+  const tally = createTally({ scenario: args.scenario, expectedOutcome });
   bus.subscribe((event) => tally.add(event));
   bus.subscribe(args.json ? writeJson : humanView(args, style, tally, bus.now));
 
@@ -68,6 +70,8 @@ async function main(argv: readonly string[]): Promise<number> {
     observer.attach(stack.registry);
     bus.emit({
       type: 'start',
+      scenario: args.scenario,
+      expectedOutcome,
       calls: args.calls,
       seed: args.seed,
       faults: args.faults,
@@ -79,7 +83,7 @@ async function main(argv: readonly string[]): Promise<number> {
     });
 
     const run = await Promise.race([
-      runCalls(stack, observer, bus.emit, args.calls).then(async (problems) => {
+      runScenario(args.scenario, stack, observer, bus.emit, args.calls).then(async (problems) => {
         // Duplicates and late notifications may still be on their way: count them too.
         await stack?.fake.settle();
         return problems;
@@ -144,10 +148,36 @@ function finalLine(summary: Summary, style: Style): string {
     .map(([reason, n]) => (summary.calls === 1 ? reason : `${n} ${reason}`))
     .join(', ');
   const calls = summary.calls === 1 ? '1 call' : `${summary.calls} calls`;
-  const text = `${calls} ended (${reasons}) · ${summary.hangUps} hang-up${summary.hangUps === 1 ? '' : 's'} → ${summary.deleteRequests} DELETE request${summary.deleteRequests === 1 ? '' : 's'} · ${formatMs(summary.elapsedMs)}`;
+  const hangUps = `${summary.hangUps} hang-up${summary.hangUps === 1 ? '' : 's'} → ${summary.deleteRequests} DELETE request${summary.deleteRequests === 1 ? '' : 's'}`;
+  const parts =
+    summary.scenario === 'hangup'
+      ? [`${calls} ended (${reasons})`, hangUps]
+      : [
+          `${calls} ended (${reasons}, as the ${summary.scenario} scenario expects)`,
+          describeControlRequests(summary),
+          ...(summary.hangUps > 0 ? [hangUps] : []),
+        ];
+  const text = [...parts, formatMs(summary.elapsedMs)].join(' · ');
   return summary.ok
     ? `\n${style.green('✔')} ${style.bold(text)}`
     : `\n${style.red('✘')} ${style.bold(`${summary.terminated} of ${summary.calls} calls ended; see the problems below`)}`;
+}
+
+// `1 answer, 2 transfer requests`: the call-control requests the registry sent.
+function describeControlRequests(summary: Summary): string {
+  const { requests } = summary;
+  const counted = [
+    ['placeCall', requests.createCall],
+    ['answer', requests.answerCall],
+    ['reject', requests.rejectCall],
+    ['redirect', requests.redirectCall],
+    ['transfer', requests.transferCall],
+  ] as const;
+  const sent = counted.filter(([, n]) => n > 0).map(([verb, n]) => `${n} ${verb}`);
+  const total = counted.reduce((sum, [, n]) => sum + n, 0);
+  return sent.length === 0
+    ? 'no call-control request'
+    : `${sent.join(', ')} request${total === 1 ? '' : 's'}`;
 }
 
 // Keeps the inspector up after the run so a browser opened late still gets it: the server

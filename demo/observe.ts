@@ -5,14 +5,16 @@
  * @module
  */
 import type { InspectionEvent } from 'xstate';
-import type {
-  CallContext,
-  CallNotification,
-  CallRegistry,
-  CallStateChange,
-  CallView,
+import {
+  type CallContext,
+  type CallNotification,
+  type CallParticipantInfo,
+  type CallRegistry,
+  type CallStateChange,
+  type CallView,
+  IDENTITY_KINDS,
 } from '../src/index.js';
-import type { Bucket, ConfirmedBy, Emit } from './events.js';
+import type { Bucket, ConfirmedBy, DemoEventInput, Emit } from './events.js';
 
 export interface Observer {
   /** Pass as the registry's `inspect` option. */
@@ -32,6 +34,8 @@ interface CallTrack {
   readonly seen: Set<string>;
   /** The newest numeric etag received, to tell a notification that was overtaken. */
   newestEtag: number;
+  /** The registry's news for the bot (`call.incoming`, …), shown after the step that made it. */
+  news: DemoEventInput[];
 }
 
 export function createObserver(emit: Emit): Observer {
@@ -39,7 +43,7 @@ export function createObserver(emit: Emit): Observer {
   const trackOf = (callId: string): CallTrack => {
     let track = calls.get(callId);
     if (track === undefined) {
-      track = { chart: null, deadlineAt: null, seen: new Set(), newestEtag: 0 };
+      track = { chart: null, deadlineAt: null, seen: new Set(), newestEtag: 0, news: [] };
       calls.set(callId, track);
     }
     return track;
@@ -64,6 +68,21 @@ export function createObserver(emit: Emit): Observer {
       duplicate,
       outOfOrder,
     });
+  }
+
+  // The registry announces a step's news before the inspector reports the step's snapshot; the
+  // timeline reads better the other way round (the state changed, then the bot was told), so
+  // the news waits for the snapshot, or for the end of the tick when the step moved nothing.
+  function news(callId: string, event: DemoEventInput): void {
+    const track = trackOf(callId);
+    track.news.push(event);
+    if (track.news.length === 1) queueMicrotask(() => flushNews(track));
+  }
+
+  function flushNews(track: CallTrack): void {
+    const pending = track.news;
+    track.news = [];
+    for (const event of pending) emit(event);
   }
 
   // xstate reports a snapshot after every event an actor took, after the events the step
@@ -97,6 +116,7 @@ export function createObserver(emit: Emit): Observer {
     }
     track.chart = chart;
     track.deadlineAt = deadlineAt;
+    flushNews(track);
     if (snapshot.status === 'done' && context.outcome !== null) {
       emit({
         type: 'terminated',
@@ -126,6 +146,44 @@ export function createObserver(emit: Emit): Observer {
       registry.on('call.stateChanged', (e) => {
         trackOf(e.callId).state = { from: e.from, to: e.to };
       });
+      registry.on('call.incoming', (e) =>
+        news(e.callId, {
+          type: 'incoming',
+          callId: e.callId,
+          caller: describeParty(e.source),
+          ...(e.source !== undefined && { source: e.source }),
+        }),
+      );
+      registry.on('call.established', (e) =>
+        news(e.callId, { type: 'established', callId: e.callId }),
+      );
+      registry.on('call.commandRejected', (e) =>
+        news(e.callId, {
+          type: 'commandRejected',
+          callId: e.callId,
+          verb: e.verb,
+          state: e.state,
+          phase: e.phase,
+          reason: e.reason,
+        }),
+      );
+      registry.on('call.commandFailed', (e) =>
+        news(e.callId, {
+          type: 'commandFailed',
+          callId: e.callId,
+          verb: e.verb,
+          status: e.status,
+          attempts: e.attempts,
+          ...(e.error?.message !== undefined && { error: e.error.message }),
+        }),
+      );
+      registry.on('call.transferFailed', (e) =>
+        news(e.callId, {
+          type: 'transferFailed',
+          callId: e.callId,
+          ...(e.resultInfo !== undefined && { resultInfo: e.resultInfo }),
+        }),
+      );
       registry.on('call.hangUpFailed', (e) =>
         emit({ type: 'hangUpFailed', callId: e.callId, status: e.status, attempts: e.attempts }),
       );
@@ -141,6 +199,21 @@ export function createObserver(emit: Emit): Observer {
       trackOf(callId).hangUpAt = performance.now();
     },
   };
+}
+
+/**
+ * Names a party as a person would: its display name (`Ada Lovelace`), else its kind and id
+ * (`phone +14255550100`), from the first identity a caller is best named by.
+ */
+export function describeParty(party: CallParticipantInfo | undefined): string {
+  if (party === undefined) return 'an unknown caller';
+  for (const kind of IDENTITY_KINDS) {
+    const identity = party.identity[kind];
+    if (identity === undefined) continue;
+    if (identity.displayName !== undefined) return identity.displayName;
+    if (identity.id !== undefined) return `${kind} ${identity.id}`;
+  }
+  return 'an unknown caller';
 }
 
 /** `{ terminating: 'hangingUp' }` → `terminating.hangingUp`. */

@@ -17,8 +17,9 @@ import {
   type GraphCallState,
   type GraphClient,
   type GraphResult,
-  isGraphCallState,
-  type KnownCallState,
+  isKnownCallState,
+  type PlaceCallRequest,
+  type PlaceCallResult,
 } from '../src/index.js';
 import { createFakeGraph, type FakeGraph, type FakeGraphFaults } from '../src/testing/index.js';
 import {
@@ -109,39 +110,25 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   );
 
   async function placeCall(): Promise<string> {
-    const started = performance.now();
-    const response = await fetch(`${graphUrl}/communications/calls`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${DEMO_GRAPH_TOKEN}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify({
-        '@odata.type': '#microsoft.graph.call',
-        callbackUri: webhookUrl,
-        targets: [{ identity: { user: { id: 'demo-callee', displayName: 'Demo callee' } } }],
-        requestedModalities: ['audio'],
-        mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' },
-      }),
+    // Through the registry's own (observed) client, so the timeline shows the request.
+    const result = await graph.placeCall({
+      callbackUri: webhookUrl,
+      targets: [{ identity: { user: { id: 'demo-callee', displayName: 'Demo callee' } } }],
+      requestedModalities: ['audio'],
+      mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' },
     });
-    const body: unknown = await response.json();
-    const call = readCall(body);
-    if (response.status !== 201 || call === undefined) {
+    if (!result.ok) {
       throw new Error(
-        `the fake Graph answered POST /communications/calls with ${response.status}: ${JSON.stringify(body)}`,
+        `the fake Graph answered POST /communications/calls with ${result.status}: ${result.error?.code ?? ''} ${result.error?.message ?? ''}`.trimEnd(),
       );
     }
-    emit({
-      type: 'request',
-      callId: call.id,
-      kind: 'createCall',
-      method: 'POST',
-      path: '/communications/calls',
-      status: response.status,
-      state: call.state,
-      ...(call.etag !== undefined && { etag: call.etag }),
-      durationMs: round(performance.now() - started),
-    });
+    const { state, etag } = result.call;
+    if (!isKnownCallState(state)) {
+      throw new Error(
+        `the fake Graph created the call ${result.call.id} in state ${String(state)}, which cannot be tracked`,
+      );
+    }
+    const call = { id: result.call.id, state, etag };
     const detail = `registry.track(id, { state: '${call.state}'${call.etag === undefined ? '' : `, etag: '${call.etag}'`} })`;
     emit({ type: 'bot', callId: call.id, action: 'track', detail });
     await registry.track(call.id, {
@@ -202,22 +189,47 @@ function observeGraphClient(client: GraphClient, emit: Emit): GraphClient {
     });
     return result;
   }
+  // Placing a call has no call id until Graph answers: the event carries the new call's, and
+  // the state and etag it was created with.
+  async function observedPlace(request: PlaceCallRequest): Promise<PlaceCallResult> {
+    const started = performance.now();
+    const result = await client.placeCall(request);
+    const call = result.ok ? result.call : undefined;
+    emit({
+      type: 'request',
+      callId: call?.id ?? '',
+      kind: 'createCall',
+      method: 'POST',
+      path: '/communications/calls',
+      status: result.status,
+      ...(!result.ok && result.retryAfterMs !== undefined && { retryAfterMs: result.retryAfterMs }),
+      ...(call?.state !== undefined && { state: call.state }),
+      ...(call?.etag !== undefined && { etag: call.etag }),
+      ...(!result.ok && result.error?.message !== undefined && { error: result.error.message }),
+      durationMs: round(performance.now() - started),
+    });
+    return result;
+  }
   return {
     deleteCall: (callId) =>
       observed('deleteCall', 'DELETE', callId, '', () => client.deleteCall(callId)),
     getCall: (callId) => observed('getCall', 'GET', callId, '', () => client.getCall(callId)),
     keepAlive: (callId) =>
       observed('keepAlive', 'POST', callId, '/keepAlive', () => client.keepAlive(callId)),
+    answerCall: (callId, request) =>
+      observed('answerCall', 'POST', callId, '/answer', () => client.answerCall(callId, request)),
+    rejectCall: (callId, request) =>
+      observed('rejectCall', 'POST', callId, '/reject', () => client.rejectCall(callId, request)),
+    redirectCall: (callId, request) =>
+      observed('redirectCall', 'POST', callId, '/redirect', () =>
+        client.redirectCall(callId, request),
+      ),
+    transferCall: (callId, request) =>
+      observed('transferCall', 'POST', callId, '/transfer', () =>
+        client.transferCall(callId, request),
+      ),
+    placeCall: observedPlace,
   };
-}
-
-function readCall(body: unknown): { id: string; state: KnownCallState; etag?: string } | undefined {
-  if (typeof body !== 'object' || body === null) return undefined;
-  const { id, state, '@odata.etag': etag } = body as Record<string, unknown>;
-  if (typeof id !== 'string' || !isGraphCallState(state) || state === 'unknownFutureValue') {
-    return undefined;
-  }
-  return typeof etag === 'string' ? { id, state, etag } : { id, state };
 }
 
 function round(ms: number): number {

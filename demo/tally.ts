@@ -1,10 +1,20 @@
 /**
- * Counts a run from its events and checks the promises the demo makes: every call placed
- * ends, and every hang-up sends exactly one DELETE that Graph accepts (more requests only when
- * Graph answered 429 or 5xx and the machine retried).
+ * Counts a run from its events and checks the promises the demo makes: every call ends as its
+ * scenario expects, no call-control request fails or is refused, and every hang-up sends
+ * exactly one DELETE that Graph accepts (more requests only when Graph answered 429 or 5xx and
+ * the machine retried).
  * @module
  */
-import { BUCKETS, type Bucket, type DemoEvent, type Summary } from './events.js';
+import type { CallOutcomeReason } from '../src/index.js';
+import type { Scenario } from './args.js';
+import {
+  BUCKETS,
+  type Bucket,
+  type DemoEvent,
+  REQUEST_KINDS,
+  type RequestKind,
+  type Summary,
+} from './events.js';
 
 interface PerCall {
   hungUp: boolean;
@@ -13,6 +23,13 @@ interface PerCall {
   retryableDeleteFailures: number;
   acceptedDeletes: number;
   terminated: boolean;
+  reason?: CallOutcomeReason;
+}
+
+export interface TallyOptions {
+  readonly scenario?: Scenario;
+  /** How every call should end. Default `hungUp`. */
+  readonly expectedOutcome?: CallOutcomeReason;
 }
 
 // The statuses the machine retries a DELETE on (see docs/lifecycle.md, "The hang-up").
@@ -27,7 +44,14 @@ export interface Tally {
   summarize(elapsedMs: number, extraProblems?: readonly string[]): Summary;
 }
 
-export function createTally(): Tally {
+export function createTally(options: TallyOptions = {}): Tally {
+  const scenario = options.scenario ?? 'hangup';
+  const expectedOutcome = options.expectedOutcome ?? 'hungUp';
+  const requests = Object.fromEntries(REQUEST_KINDS.map((k) => [k, 0])) as Record<
+    RequestKind,
+    number
+  >;
+  let transferFailures = 0;
   const calls = new Map<string, PerCall>();
   const notifications = Object.fromEntries(BUCKETS.map((b) => [b, 0])) as Record<Bucket, number>;
   const outcomes: Record<string, number> = {};
@@ -70,6 +94,7 @@ export function createTally(): Tally {
     add(event) {
       switch (event.type) {
         case 'request': {
+          requests[event.kind]++;
           const call = callOf(event.callId);
           if (event.kind === 'createCall' && event.status === 201) placed++;
           if (event.kind === 'getCall') getRequests++;
@@ -89,7 +114,22 @@ export function createTally(): Tally {
           return;
         }
         case 'bot':
-          if (event.action === 'hangUp') callOf(event.callId).hungUp = true;
+          if (event.action === 'hangUp' && event.callId !== undefined) {
+            callOf(event.callId).hungUp = true;
+          }
+          return;
+        case 'transferFailed':
+          transferFailures++;
+          return;
+        case 'commandRejected':
+          problems.push(
+            `call ${event.callId}: ${event.verb} was refused in state ${event.state}, nothing was sent: ${event.reason}`,
+          );
+          return;
+        case 'commandFailed':
+          problems.push(
+            `call ${event.callId}: ${event.verb} failed with status ${event.status} after ${event.attempts} request(s)${event.error === undefined ? '' : `: ${event.error}`}`,
+          );
           return;
         case 'notification':
           notifications[event.bucket]++;
@@ -103,6 +143,7 @@ export function createTally(): Tally {
           const call = callOf(event.callId);
           if (call.terminated) return;
           call.terminated = true;
+          call.reason = event.outcome.reason;
           terminated++;
           outcomes[event.outcome.reason] = (outcomes[event.outcome.reason] ?? 0) + 1;
           confirmedBy[event.confirmedBy] = (confirmedBy[event.confirmedBy] ?? 0) + 1;
@@ -133,6 +174,11 @@ export function createTally(): Tally {
         deleteRetries += call.retryableDeleteFailures;
         if (call.hungUp) hangUps++;
         if (!call.terminated) all.push(`call ${callId} did not end`);
+        else if (call.reason !== expectedOutcome) {
+          all.push(
+            `call ${callId} ended as ${call.reason}; the ${scenario} scenario expects ${expectedOutcome}`,
+          );
+        }
         // One hang-up, one accepted DELETE; the only other DELETEs are retries of failures
         // the machine is allowed to retry.
         if (
@@ -147,6 +193,8 @@ export function createTally(): Tally {
       const sorted = [...endTimes].sort((a, b) => a - b);
       return {
         ok: all.length === 0,
+        scenario,
+        expectedOutcome,
         problems: all,
         calls: calls.size,
         terminated,
@@ -159,6 +207,8 @@ export function createTally(): Tally {
         deleteRequests,
         deleteRetries,
         getRequests,
+        requests: { ...requests },
+        transferFailures,
         timeToTerminatedMs: {
           p50: percentile(sorted, 0.5),
           p99: percentile(sorted, 0.99),

@@ -5,6 +5,7 @@
  */
 import type { CallDeadline } from '../src/index.js';
 import type { Bucket, DemoEvent, Summary } from './events.js';
+import { SCENARIO_INFO } from './scenarios.js';
 import { padEnd, padStart, type Style } from './style.js';
 
 const TIME_WIDTH = 8;
@@ -17,7 +18,10 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
   201: 'Created',
   202: 'Accepted',
   204: 'No Content',
+  400: 'Bad Request',
+  403: 'Forbidden',
   404: 'Not Found',
+  409: 'Conflict',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
@@ -58,7 +62,7 @@ export function createTimeline(style: Style): (event: DemoEvent) => string | und
     switch (event.type) {
       case 'start':
         return [
-          style.bold('graph-call-machine demo: one call, placed, established and hung up'),
+          style.bold(`graph-call-machine demo: ${SCENARIO_INFO[event.scenario].title}`),
           `  webhook     ${event.webhookUrl}   ${style.dim('createWebhookHandler + toNodeListener, JWT checked')}`,
           `  fake Graph  ${event.graphUrl}   ${style.dim(`createFakeGraph, seed ${event.seed}, ${event.faults ? 'faults on' : 'no faults'}`)}`,
           `  registry    ${style.dim(`createCallRegistry, confirmTimeoutMs ${event.confirmTimeoutMs}`)}`,
@@ -72,6 +76,40 @@ export function createTimeline(style: Style): (event: DemoEvent) => string | und
         ].join('\n');
       case 'bot':
         return row(event.t, style.bold('bot'), event.detail);
+      case 'fake':
+        return row(event.t, style.dim('fake'), style.dim(event.detail));
+      case 'incoming':
+        return row(
+          event.t,
+          style.magenta('event'),
+          `call.incoming from ${style.bold(event.caller)}`,
+          style.dim(`call ${shortId(event.callId)}`),
+        );
+      case 'established':
+        return row(event.t, style.magenta('event'), 'call.established', style.dim('connected'));
+      case 'transferFailed': {
+        const info = event.resultInfo;
+        return row(
+          event.t,
+          style.magenta('event'),
+          style.yellow('call.transferFailed'),
+          `${info === undefined ? '' : `${info.code}/${info.subcode ?? '-'}${info.message === undefined ? '' : ` ${info.message}`} · `}the call stays established`,
+        );
+      }
+      case 'commandRejected':
+        return row(
+          event.t,
+          style.red('event'),
+          style.red(`call.commandRejected ${event.verb}`),
+          `nothing sent (${event.state}): ${event.reason}`,
+        );
+      case 'commandFailed':
+        return row(
+          event.t,
+          style.red('event'),
+          style.red(`call.commandFailed ${event.verb}`),
+          `${event.status} after ${event.attempts} request${event.attempts === 1 ? '' : 's'}${event.error === undefined ? '' : `: ${event.error}`}`,
+        );
       case 'request': {
         const status = `${event.status} ${STATUS_TEXT[event.status] ?? ''}`.trim();
         const color = event.status >= 200 && event.status < 300 ? style.green : style.yellow;
@@ -142,9 +180,11 @@ export function createTimeline(style: Style): (event: DemoEvent) => string | und
                 ? 'confirmed by the DELETE: Graph answered 404'
                 : '';
         const info =
-          outcome.resultInfo === undefined
-            ? style.dim('no resultInfo: only the terminated notification carries one')
-            : `resultInfo ${JSON.stringify(outcome.resultInfo)}`;
+          outcome.resultInfo !== undefined
+            ? `resultInfo ${JSON.stringify(outcome.resultInfo)}`
+            : event.confirmedBy === 'notification'
+              ? style.dim('no resultInfo: the notification that ended it carried none')
+              : style.dim('no resultInfo: only the terminated notification carries one');
         return [
           row(
             event.t,
@@ -169,8 +209,31 @@ export function renderOneCallSummary(summary: Summary, style: Style): string {
   const lines = [
     '',
     `  notifications  applied ${n.applied} · unchanged ${n.unchanged} · stale ${n.stale} · late ${n.late} · subresource ${n.subresource} · rejected ${n.rejected}${describeTrouble(summary)}`,
-    `  hang-ups       ${summary.hangUps} → ${summary.deleteRequests} DELETE request${summary.deleteRequests === 1 ? '' : 's'}${summary.getRequests > 0 ? `, ${summary.getRequests} GET` : ''}`,
   ];
+  // A scenario that never hangs up (reject, redirect, transfer) has nothing to say here.
+  if (summary.scenario === 'hangup' || summary.hangUps > 0 || summary.deleteRequests > 0) {
+    lines.push(
+      `  hang-ups       ${summary.hangUps} → ${summary.deleteRequests} DELETE request${summary.deleteRequests === 1 ? '' : 's'}${summary.getRequests > 0 ? `, ${summary.getRequests} GET` : ''}`,
+    );
+  } else if (summary.getRequests > 0) {
+    lines.push(`  GET            ${summary.getRequests}`);
+  }
+  if (summary.scenario !== 'hangup') {
+    const r = summary.requests;
+    lines.push(
+      `  requests       POST /communications/calls ${r.createCall} · answer ${r.answerCall} · reject ${r.rejectCall} · redirect ${r.redirectCall} · transfer ${r.transferCall}`,
+    );
+    if (summary.transferFailures > 0) {
+      lines.push(
+        style.dim(
+          `                 ${summary.transferFailures} transfer${summary.transferFailures === 1 ? '' : 's'} failed (call.transferFailed): Graph brought the call back to established, and the bot could try again.`,
+        ),
+      );
+    }
+    lines.push(
+      `  expected       ${summary.expectedOutcome}  ${style.dim(`(the ${summary.scenario} scenario; any other outcome fails the run)`)}`,
+    );
+  }
   if (summary.deleteRetries > 0) {
     lines.push(
       style.dim(
@@ -209,7 +272,9 @@ function describeDeadline(deadline: { kind: CallDeadline['kind']; inMs: number }
   const wait = formatMs(deadline.inMs);
   switch (deadline.kind) {
     case 'retry':
-      return `retry the DELETE in ${wait}`;
+      return `send the request again in ${wait}`;
+    case 'command':
+      return `Graph has ${wait} to take the request`;
     case 'confirm':
       return `wait ${wait} for terminated, then GET`;
     case 'request':

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseDemoArgs, USAGE, UsageError } from '../../demo/args.js';
 import type { DemoEvent } from '../../demo/events.js';
 import { redactNotificationPayload } from '../../demo/inspector.js';
-import { chartPosition } from '../../demo/observe.js';
+import { chartPosition, describeParty } from '../../demo/observe.js';
 import { colorEnabled, createStyle, padEnd, visibleLength } from '../../demo/style.js';
 import { createTally, percentile } from '../../demo/tally.js';
 
@@ -11,6 +11,7 @@ describe('command line', () => {
   it('runs one call without faults when given nothing', () => {
     expect(parseDemoArgs([])).toEqual({
       help: false,
+      scenario: 'hangup',
       calls: 1,
       seed: 6,
       faults: false,
@@ -51,6 +52,42 @@ describe('command line', () => {
     expect(parseDemoArgs(['-h']).help).toBe(true);
   });
 
+  it('reads --scenario, and runs the hang-up flow by default or when named', () => {
+    for (const scenario of ['hangup', 'answer', 'reject', 'redirect', 'transfer', 'place']) {
+      expect(parseDemoArgs(['--scenario', scenario]).scenario).toBe(scenario);
+    }
+    expect(parseDemoArgs(['--scenario=transfer', '--json', '--seed', '3'])).toMatchObject({
+      scenario: 'transfer',
+      json: true,
+      seed: 3,
+    });
+    expect(parseDemoArgs(['--scenario', 'hangup', '--calls', '20', '--faults'])).toMatchObject({
+      scenario: 'hangup',
+      calls: 20,
+      faults: true,
+    });
+    // One call is what every scenario runs anyway.
+    expect(parseDemoArgs(['--scenario', 'answer', '--calls', '1']).calls).toBe(1);
+  });
+
+  it('refuses an unknown scenario, and --calls or --faults with a call-control scenario', () => {
+    expect(() => parseDemoArgs(['--scenario', 'voicemail'])).toThrow(
+      new UsageError(
+        '--scenario takes one of hangup, answer, reject, redirect, transfer, place, got "voicemail"',
+      ),
+    );
+    expect(() => parseDemoArgs(['--scenario', 'Answer'])).toThrow(/--scenario takes one of/);
+    expect(() => parseDemoArgs(['--scenario'])).toThrow(UsageError);
+    expect(() => parseDemoArgs(['--scenario', 'reject', '--calls', '5'])).toThrow(
+      new UsageError('--scenario reject runs one call; --calls 5 goes with --scenario hangup only'),
+    );
+    expect(() => parseDemoArgs(['--scenario', 'transfer', '--faults'])).toThrow(
+      new UsageError(
+        '--scenario transfer runs without faults; --faults goes with --scenario hangup only',
+      ),
+    );
+  });
+
   it('refuses what cannot run, naming the flag', () => {
     expect(() => parseDemoArgs(['--calls', '0'])).toThrow(
       new UsageError('--calls takes a whole number from 1 to 10000, got "0"'),
@@ -63,6 +100,13 @@ describe('command line', () => {
 
   it('documents every flag in --help', () => {
     for (const flag of [
+      '--scenario',
+      'hangup',
+      'answer',
+      'reject',
+      'redirect',
+      'transfer',
+      'place',
       '--faults',
       '--calls',
       '--seed',
@@ -101,7 +145,18 @@ describe('colour', () => {
   });
 });
 
-describe('the machine position and the inspector payload', () => {
+describe('the machine position, the caller and the inspector payload', () => {
+  it('names a caller by display name, else by kind and id', () => {
+    expect(describeParty({ identity: { user: { id: 'u1', displayName: 'Ada Lovelace' } } })).toBe(
+      'Ada Lovelace',
+    );
+    expect(describeParty({ identity: { phone: { id: '+14255550100' } } })).toBe(
+      'phone +14255550100',
+    );
+    expect(describeParty({ identity: {} })).toBe('an unknown caller');
+    expect(describeParty(undefined)).toBe('an unknown caller');
+  });
+
   it('names a chart position by its path', () => {
     expect(chartPosition({ terminating: 'hangingUp' })).toBe('terminating.hangingUp');
     expect(chartPosition('terminated')).toBe('terminated');
@@ -170,6 +225,82 @@ describe('counting a run', () => {
     const open = createTally();
     for (const event of [hangUp, request(204)]) open.add(event);
     expect(open.summarize(10)).toMatchObject({ ok: false, problems: ['call c1 did not end'] });
+  });
+
+  it('fails a call that ends otherwise than its scenario expects', () => {
+    const rejected: DemoEvent = {
+      type: 'terminated',
+      t: 2,
+      callId: call,
+      outcome: { callId: call, reason: 'rejected', at: 2 },
+      confirmedBy: 'notification',
+    };
+    const asExpected = createTally({ scenario: 'reject', expectedOutcome: 'rejected' });
+    asExpected.add(rejected);
+    expect(asExpected.summarize(10)).toMatchObject({
+      ok: true,
+      scenario: 'reject',
+      expectedOutcome: 'rejected',
+      outcomes: { rejected: 1 },
+    });
+    const hungUpInstead = createTally({ scenario: 'reject', expectedOutcome: 'rejected' });
+    hungUpInstead.add(terminated);
+    expect(hungUpInstead.summarize(10).problems).toEqual([
+      'call c1 ended as hungUp; the reject scenario expects rejected',
+    ]);
+  });
+
+  it('counts requests by kind and failed transfers; a failed or refused command fails the run', () => {
+    const tally = createTally({ scenario: 'transfer', expectedOutcome: 'transferred' });
+    const transfer: DemoEvent = {
+      type: 'request',
+      t: 1,
+      callId: call,
+      kind: 'transferCall',
+      method: 'POST',
+      path: `/communications/calls/${call}/transfer`,
+      status: 202,
+      durationMs: 1,
+    };
+    for (const event of [
+      transfer,
+      { type: 'transferFailed', t: 1, callId: call } as const,
+      transfer,
+      {
+        type: 'commandFailed',
+        t: 1,
+        callId: call,
+        verb: 'transfer',
+        status: 400,
+        attempts: 1,
+        error: 'Bad transfer target.',
+      } as const,
+      {
+        type: 'commandRejected',
+        t: 1,
+        callId: call,
+        verb: 'answer',
+        state: 'established',
+        phase: 'active',
+        reason: 'the call is not incoming',
+      } as const,
+      {
+        type: 'terminated',
+        t: 2,
+        callId: call,
+        outcome: { callId: call, reason: 'transferred', at: 2 },
+        confirmedBy: 'notification',
+      } as const,
+    ]) {
+      tally.add(event);
+    }
+    const summary = tally.summarize(10);
+    expect(summary.requests).toMatchObject({ transferCall: 2, answerCall: 0, deleteCall: 0 });
+    expect(summary.transferFailures).toBe(1);
+    expect(summary.problems).toEqual([
+      'call c1: transfer failed with status 400 after 1 request(s): Bad transfer target.',
+      'call c1: answer was refused in state established, nothing was sent: the call is not incoming',
+    ]);
   });
 
   it('takes nearest-rank percentiles', () => {

@@ -1,6 +1,7 @@
 // `npm run demo`, run as a user runs it (a child process through tsx), quickly: the event log
 // of one call is a complete lifecycle; with --faults the guards absorb the trouble and the call
-// still ends with one hang-up; --calls prints a summary; --inspect still exits on its own.
+// still ends with one hang-up; --calls prints a summary; --inspect still exits on its own; each
+// --scenario (answer, reject, redirect, transfer, place) ends its call as it expects.
 // The pieces that need no process (flags, colours, percentiles) are tested in cli.test.ts.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -174,6 +175,115 @@ describe.concurrent('npm run demo', { timeout: RUN_TIMEOUT_MS + 5_000 }, () => {
     expect(run.stdout).toMatch(/DELETE for 20 hang-ups\s+20/);
     expect(run.stdout).toMatch(/p50 \d+(\.\d+)? m?s · p99/);
     expect(run.stdout).toMatch(/✔ 20 calls ended \(20 hungUp\) · 20 hang-ups → 20 DELETE requests/);
+  });
+
+  // The bot of each scenario only calls the registry: every request is the registry's.
+  const SCENARIOS = [
+    {
+      scenario: 'answer',
+      outcome: 'hungUp',
+      requests: ['answerCall 202', 'deleteCall 204'],
+      news: ['incoming', 'established'],
+      charts: ['setup.incoming', 'setup.establishing', 'active.established', 'terminated'],
+    },
+    {
+      scenario: 'reject',
+      outcome: 'rejected',
+      requests: ['rejectCall 202'],
+      news: ['incoming'],
+      charts: ['setup.incoming', 'terminated'],
+    },
+    {
+      scenario: 'redirect',
+      outcome: 'redirected',
+      requests: ['redirectCall 202'],
+      news: ['incoming'],
+      charts: ['setup.incoming', 'terminated'],
+    },
+    {
+      scenario: 'transfer',
+      outcome: 'transferred',
+      requests: ['answerCall 202', 'transferCall 202', 'transferCall 202'],
+      news: ['incoming', 'established', 'transferFailed'],
+      charts: ['setup.incoming', 'active.established', 'active.transferAccepted', 'terminated'],
+    },
+    {
+      scenario: 'place',
+      outcome: 'hungUp',
+      requests: ['createCall 201', 'deleteCall 204'],
+      news: ['established'],
+      charts: ['setup.establishing', 'active.established', 'terminating.hangingUp', 'terminated'],
+    },
+  ] as const;
+
+  it.each(SCENARIOS)(
+    '--scenario $scenario --json ends its call as $outcome and exits 0',
+    async ({ scenario, outcome, requests, news, charts }) => {
+      const run = await runDemo(['--scenario', scenario, '--json']);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      const events = eventsOf(run);
+      expect(events[0]).toMatchObject({ type: 'start', scenario, expectedOutcome: outcome });
+      expect(events.at(-1)).toMatchObject({
+        type: 'summary',
+        ok: true,
+        scenario,
+        calls: 1,
+        terminated: 1,
+        outcomes: { [outcome]: 1 },
+        problems: [],
+      });
+      expect(ofType(events, 'request').map((e) => `${e.kind} ${e.status}`)).toEqual(requests);
+      const newsTypes = new Set(['incoming', 'established', 'transferFailed', 'commandFailed']);
+      expect(events.filter((e) => newsTypes.has(e.type)).map((e) => e.type)).toEqual(news);
+      const reached = ofType(events, 'transition').map((e) => (e.chart as { to: string }).to);
+      for (const chart of charts) expect(reached).toContain(chart);
+      expect(ofType(events, 'terminated')).toEqual([
+        expect.objectContaining({
+          confirmedBy: 'notification',
+          outcome: expect.objectContaining({ reason: outcome }),
+        }),
+      ]);
+      if (scenario !== 'place') {
+        expect(ofType(events, 'incoming')).toEqual([
+          expect.objectContaining({ caller: 'Ada Lovelace' }),
+        ]);
+      }
+      const times = events.map((e) => e.t as number);
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+    },
+  );
+
+  it('--scenario transfer shows the failed transfer, then the call transferred, in the timeline', async () => {
+    const run = await runDemo(['--scenario', 'transfer']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toMatch(ANSI);
+    const out = run.stdout;
+    expect(out).toContain('graph-call-machine demo: an incoming call, answered, then transferred');
+    expect(out).toMatch(/fake\s+fake\.scriptTransfers\(id, 'failed', 'completed'\)/);
+    expect(out).toMatch(/event\s+call\.incoming from Ada Lovelace/);
+    expect(out).toMatch(/POST ▸\s+\/communications\/calls\/\S+\/answer\s+202 Accepted/);
+    expect(out).toMatch(/event\s+call\.established/);
+    expect(out).toMatch(/event\s+call\.transferFailed\s+500\/7000 The transfer failed\./);
+    expect(out).toMatch(/outcome\s+terminated, reason transferred/);
+    // In that order: the failure comes before the second transfer request and the end.
+    const failedAt = out.indexOf('call.transferFailed');
+    expect(out.indexOf('/transfer', failedAt)).toBeGreaterThan(failedAt);
+    expect(out.indexOf('reason transferred')).toBeGreaterThan(failedAt);
+    expect(out).toMatch(
+      /✔ 1 call ended \(transferred, as the transfer scenario expects\) · 1 answer, 2 transfer requests/,
+    );
+  });
+
+  it('an unknown scenario exits 2 and names the scenarios there are', async () => {
+    const bad = await runDemo(['--scenario', 'voicemail']);
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toContain(
+      'demo: --scenario takes one of hangup, answer, reject, redirect, transfer, place, got "voicemail"',
+    );
+    expect(bad.stderr).toContain('Usage: npm run demo');
   });
 
   it('a bad flag exits 2 and says why', async () => {
