@@ -77,7 +77,7 @@ export const updates = {
       },
       n,
     );
-    return takenByProgress(moved, at);
+    return settleByProgress(moved, at);
   },
 
   // Graph repeats the caller and direction on later notifications; an unchanged one may be the
@@ -175,7 +175,10 @@ export const updates = {
   // A GET found the call established while its notification has not come: it is connected.
   adoptCheckedState: (context, event) => {
     const at = atOf(context, event);
-    return takenByProgress({ ...context, state: 'established', deadline: null, updatedAt: at }, at);
+    return settleByProgress(
+      { ...context, state: 'established', deadline: null, updatedAt: at },
+      at,
+    );
   },
 
   beginCommand: (context, event) => {
@@ -246,25 +249,29 @@ export const updates = {
 } satisfies Record<string, Update>;
 
 /**
- * A command whose effect Graph already reports was taken, whether or not its 202 has come: an
- * answered call is establishing or established, a transferred one is transferring. Its request
- * deadline goes (no second request is sent); an answer still in setup waits for established.
+ * What Graph's news means for a command still waiting for its 202. An answered call is
+ * establishing or established, a transferred one is transferring: the command was taken, and is
+ * never sent again. A reject or redirect of a call that got connected anyway (answered
+ * elsewhere) can no longer apply: it is dropped. Either way its request deadline goes.
  */
-function takenByProgress(context: CallContext, at: number): CallContext {
+function settleByProgress(context: CallContext, at: number): CallContext {
   const command = context.command;
   if (command === null || command.status === 'accepted') return context;
+  const { state } = context;
+  const connected = state === 'establishing' || phaseOf(state) === 'active';
   const taken =
-    (command.verb === 'answer' &&
-      (context.state === 'establishing' || phaseOf(context.state) === 'active')) ||
-    (command.verb === 'transfer' &&
-      (context.state === 'transferring' || context.state === 'transferAccepted'));
-  if (!taken) return context;
+    (command.verb === 'answer' && connected) ||
+    (command.verb === 'transfer' && (state === 'transferring' || state === 'transferAccepted'));
+  const overtaken = (command.verb === 'reject' || command.verb === 'redirect') && connected;
+  if (!taken && !overtaken) return context;
+  const commandDeadline =
+    context.deadline?.kind === 'command' || context.deadline?.kind === 'retry';
+  const deadline = commandDeadline ? null : context.deadline;
+  if (overtaken) return { ...context, command: null, deadline };
   const accepted = { ...context, command: { ...command, status: 'accepted' as const } };
-  const waits = phaseOf(context.state) === 'setup';
-  return {
-    ...accepted,
-    deadline: waits ? { kind: 'setup', at: at + context.options.answerTimeoutMs } : null,
-  };
+  return phaseOf(state) === 'setup'
+    ? { ...accepted, deadline: { kind: 'setup', at: at + context.options.answerTimeoutMs } }
+    : { ...accepted, deadline };
 }
 
 /**

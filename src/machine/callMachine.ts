@@ -370,7 +370,7 @@ export const callMachine = setup({
           refused[1],
         ],
         // An answer's result that comes after established changes nothing: the notification
-        // already accepted it (see takenByProgress).
+        // already accepted it (see settleByProgress in actions.ts).
         'transfer.succeeded': commandAccepted,
         'transfer.failed': commandFailed,
         'deadline.reached': commandDeadlines,

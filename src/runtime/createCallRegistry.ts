@@ -595,8 +595,20 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
       const after = await applyEvent(callId, { type: 'deadline.reached', at: clock.now() });
       if (after === current.snapshot) {
         // Claimed before the deadline by this clock (clocks differ between instances): the
-        // machine ignored it; put the due time back where the deadline is.
-        await store.reschedule(callId, { kind: 'set', at: deadline }, leaseUntil);
+        // machine ignored it; put the due time back where the deadline is. A deadline already
+        // past that the machine ignores (a provided machine's rule) is looked at again a lease
+        // later, not at once: it would otherwise be claimed again and again.
+        const overdue = deadline <= clock.now();
+        if (overdue) {
+          report(
+            new Error(
+              `graph-call-machine: the machine ignored the due deadline of call "${callId}" (${deadline}); it is tried again in ${leaseMs} ms.`,
+            ),
+            callId,
+          );
+        }
+        const at = overdue ? clock.now() + leaseMs : deadline;
+        await store.reschedule(callId, { kind: 'set', at }, leaseUntil);
         armDueTimer();
       }
       return;

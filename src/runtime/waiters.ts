@@ -93,7 +93,7 @@ export class Waiters {
           ? `the call ended (${view.outcome?.reason ?? 'terminated'}) before Graph took the ${verb}`
           : view.phase === 'terminating'
             ? `the call is being hung up; the ${verb} was abandoned`
-            : `the ${verb} was performed by another registry and failed there (its call.commandFailed event has the details)`;
+            : `the call moved on (it is ${view.state}) and the ${verb} no longer applies, or it failed in another registry (its call.commandFailed event has the details)`;
       return new CommandFailedError(callId, verb, 0, 0, { message: why });
     });
     return waiting;
