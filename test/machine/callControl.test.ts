@@ -117,6 +117,17 @@ describe('results', () => {
     expect(call.of('graph.transferCall')).toHaveLength(1);
   });
 
+  it('a reject overtaken by the call getting connected (answered elsewhere) is dropped, never re-sent', () => {
+    const call = offered();
+    call.send({ type: 'reject', request: { reason: 'busy' }, at: 10 });
+    call.send(at(note(callId, 'established', { etag: 'W/"3"' }), 20));
+    expect(call.context().command).toBeNull();
+    expect(dueAtOf(call.snapshot())).toBeUndefined();
+    call.send({ type: 'reject.succeeded', at: 30 });
+    expect(call.value()).toEqual({ active: 'established' });
+    expect(call.of('graph.rejectCall')).toHaveLength(1);
+  });
+
   it('429 waits for Retry-After and sends again; no answer counts as a failure; gives up after maxCommandAttempts', () => {
     const call = offered({ maxCommandAttempts: 3, requestTimeoutMs: 1_000 });
     call.send({ type: 'answer', request: ANSWER, at: 0 });
