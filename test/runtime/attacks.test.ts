@@ -9,6 +9,7 @@ import {
   type CallRegistry,
   CallVanishedError,
   CapacityError,
+  callMachine,
   createCallRegistry,
   createGraphClient,
   type GraphClient,
@@ -170,6 +171,36 @@ describe('every promise settles', () => {
     await vi.advanceTimersByTimeAsync(4_000);
     expect(await hangUp).toMatchObject({ name: 'HangUpFailedError', status: 0, attempts: 3 });
     await registry.idle(); // nothing it waits for is left pending forever
+  });
+
+  it('a due deadline a provided machine ignores is reported and looked at a lease later, not in a hot loop', async () => {
+    const stuck = callMachine.provide({ guards: { deadlineDue: () => false } });
+    const store = new MemoryCallStore();
+    const claims = vi.spyOn(store, 'claimDue');
+    const never = () => new Promise<never>(() => {});
+    const { registry, errors } = openRegistry({
+      machine: stuck,
+      store,
+      leaseMs: 10_000,
+      requestTimeoutMs: 1_000,
+      graph: {
+        deleteCall: never,
+        getCall: never,
+        keepAlive: never,
+        answerCall: never,
+        rejectCall: never,
+        redirectCall: never,
+        transferCall: never,
+        placeCall: never,
+      },
+    });
+    await registry.track('c', { state: 'established' });
+    registry.hangUp('c').catch(() => undefined);
+    await vi.advanceTimersByTimeAsync(1_000 + 25_000);
+    // Due at 1 s, then every lease (10 s): three claims that find it due, not thousands; the
+    // other claims are the poll (pollMs) that runs while somebody awaits the hang-up.
+    expect(errors.filter((e) => /ignored the due deadline/.test(e.error.message))).toHaveLength(3);
+    expect(claims.mock.calls.length).toBeLessThan(26_000 / 500 + 5);
   });
 
   it('a Graph client that throws or rejects is reported, never an unhandled rejection', async () => {
