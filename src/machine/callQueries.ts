@@ -15,7 +15,6 @@
  * @module
  */
 import type { CallControlVerb } from '../graph/callRequests.js';
-import { phaseOfContext } from './context.js';
 import type { CallSnapshot } from './stepCall.js';
 import type { CallEmitted, NotificationVerdict } from './types.js';
 
@@ -94,6 +93,7 @@ export function commandStatusOf(
   const command = context.command;
   if (command === null || command.verb !== verb) return 'none';
   if (command.status === 'accepted') return 'accepted';
-  const live = snapshot.status === 'active' && phaseOfContext(context) !== 'terminating';
-  return live ? 'pending' : 'none';
+  // A hang-up abandons the command; Graph ending the call does not, yet: a reject or redirect
+  // ends in just that way, and its end says how it went.
+  return snapshot.status === 'active' && context.hangUp === null ? 'pending' : 'none';
 }

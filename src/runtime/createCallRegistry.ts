@@ -443,11 +443,13 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
       if (refusal?.type === 'call.commandRejected') {
         throw new CommandRejectedError(callId, verb, refusal.state, refusal.phase, refusal.reason);
       }
-      if (commandStatusOf(snapshot, verb) !== 'pending') return { view: getCallView(snapshot) };
-      // Registered within the call's turn, so the command's answer cannot be applied first.
-      return { waiting: waiters.command(callId, verb) };
+      // Registered within the call's turn, so the command's answer cannot be applied first. A
+      // repeat settles as the first did: at once when that one is over, taken or not.
+      const waiting = waiters.command(callId, verb);
+      waiters.settle(callId, snapshot);
+      return { waiting };
     });
-    return 'view' in outcome ? outcome.view : outcome.waiting;
+    return outcome.waiting;
   }
 
   /** POST /communications/calls, sent again only when Graph said it did not take it (throttled). */

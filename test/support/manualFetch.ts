@@ -4,6 +4,26 @@ interface Held {
   readonly method: string;
   readonly url: string;
   readonly resolve: (response: Response) => void;
+  readonly reject: (reason: unknown) => void;
+}
+
+/** A request the fake Graph received: method, URL and the JSON body, if any. */
+export interface SentRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly body?: unknown;
+}
+
+/**
+ * Which requests an answer is for: a method (`DELETE`), or a method and the end of the URL
+ * (`POST /answer`, `POST /keepAlive`), so that requests of one method on different endpoints
+ * are told apart.
+ */
+export type RequestMatch = string;
+
+function matches(match: RequestMatch, method: string, url: string): boolean {
+  const [wanted, suffix] = match.split(' ');
+  return wanted === method && (suffix === undefined || new URL(url).pathname.endsWith(suffix));
 }
 
 /**
@@ -12,31 +32,37 @@ interface Held {
  */
 export class ManualFetch {
   readonly held: Held[] = [];
-  readonly sent: { method: string; url: string }[] = [];
-  /** Answers given at once, by method, before any request is held. */
-  readonly autoAnswer = new Map<string, () => Response>();
+  readonly sent: SentRequest[] = [];
+  /** Answers given at once, by {@link RequestMatch}, before any request is held. */
+  readonly autoAnswer = new Map<RequestMatch, () => Response>();
 
   readonly fetch: GraphFetch = (url, init) => {
     const method = init.method ?? 'GET';
-    this.sent.push({ method, url });
-    const auto = this.autoAnswer.get(method);
-    if (auto !== undefined) return Promise.resolve(auto());
-    return new Promise((resolve) => this.held.push({ method, url, resolve }));
+    const body = typeof init.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined;
+    this.sent.push(body === undefined ? { method, url } : { method, url, body });
+    for (const [match, auto] of this.autoAnswer) {
+      if (matches(match, method, url)) return Promise.resolve(auto());
+    }
+    return new Promise((resolve, reject) => this.held.push({ method, url, resolve, reject }));
   };
 
-  pending(method: string): number {
-    return this.held.filter((h) => h.method === method).length;
+  pending(match: RequestMatch): number {
+    return this.held.filter((h) => matches(match, h.method, h.url)).length;
   }
 
-  /** Answers the oldest held request of `method`; false when none is held. */
+  #take(match: RequestMatch): Held | undefined {
+    const index = this.held.findIndex((h) => matches(match, h.method, h.url));
+    return index === -1 ? undefined : this.held.splice(index, 1)[0];
+  }
+
+  /** Answers the oldest held request that `match` names; false when none is held. */
   answer(
-    method: string,
+    match: RequestMatch,
     status: number,
     body?: unknown,
     headers: Record<string, string> = {},
   ): boolean {
-    const index = this.held.findIndex((h) => h.method === method);
-    const [request] = index === -1 ? [] : this.held.splice(index, 1);
+    const request = this.#take(match);
     if (request === undefined) return false;
     const text = body === undefined ? null : JSON.stringify(body);
     request.resolve(
@@ -45,6 +71,14 @@ export class ManualFetch {
         headers: text === null ? headers : { 'content-type': 'application/json', ...headers },
       }),
     );
+    return true;
+  }
+
+  /** The oldest held request that `match` names gets no response: a network error. */
+  fail(match: RequestMatch): boolean {
+    const request = this.#take(match);
+    if (request === undefined) return false;
+    request.reject(new TypeError('fetch failed', { cause: new Error('ECONNRESET') }));
     return true;
   }
 }
