@@ -38,6 +38,21 @@ function openRegistry(
   return { registry, errors };
 }
 
+/** A Graph client none of whose requests ever settles. */
+function silentGraph(): GraphClient {
+  const never = () => new Promise<never>(() => {});
+  return {
+    deleteCall: never,
+    getCall: never,
+    keepAlive: never,
+    answerCall: never,
+    rejectCall: never,
+    redirectCall: never,
+    transferCall: never,
+    placeCall: never,
+  };
+}
+
 beforeEach(() => {
   vi.useFakeTimers({ now: 1_000_000 });
 });
@@ -149,19 +164,8 @@ describe('every promise settles', () => {
   });
 
   it('a custom Graph client that never answers is timed out by the machine (requestTimeoutMs)', async () => {
-    const never = () => new Promise<never>(() => {});
-    const graph: GraphClient = {
-      deleteCall: never,
-      getCall: never,
-      keepAlive: never,
-      answerCall: never,
-      rejectCall: never,
-      redirectCall: never,
-      transferCall: never,
-      placeCall: never,
-    };
     const { registry } = openRegistry({
-      graph,
+      graph: silentGraph(),
       requestTimeoutMs: 1_000,
       maxDeleteAttempts: 3,
       retryBaseDelayMs: 10,
@@ -177,22 +181,12 @@ describe('every promise settles', () => {
     const stuck = callMachine.provide({ guards: { deadlineDue: () => false } });
     const store = new MemoryCallStore();
     const claims = vi.spyOn(store, 'claimDue');
-    const never = () => new Promise<never>(() => {});
     const { registry, errors } = openRegistry({
       machine: stuck,
       store,
       leaseMs: 10_000,
       requestTimeoutMs: 1_000,
-      graph: {
-        deleteCall: never,
-        getCall: never,
-        keepAlive: never,
-        answerCall: never,
-        rejectCall: never,
-        redirectCall: never,
-        transferCall: never,
-        placeCall: never,
-      },
+      graph: silentGraph(),
     });
     await registry.track('c', { state: 'established' });
     registry.hangUp('c').catch(() => undefined);
