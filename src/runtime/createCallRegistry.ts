@@ -30,12 +30,7 @@ import { isKnownCallState } from '../graph/callState.js';
 import type { CallNotification, RejectedNotification } from '../graph/notification.js';
 import { parseNotifications } from '../graph/parseNotifications.js';
 import { callMachine } from '../machine/callMachine.js';
-import {
-  commandStatusOf,
-  dueAtOf,
-  isHangUpPending,
-  verdictOfStep,
-} from '../machine/callQueries.js';
+import { dueAtOf, isHangUpPending, verdictOfStep } from '../machine/callQueries.js';
 import { getCallView } from '../machine/callView.js';
 import { DEFAULT_CALL_OPTIONS } from '../machine/context.js';
 import { type CallInspector, createInspectionFeed } from '../machine/inspectionFeed.js';
