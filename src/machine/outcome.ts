@@ -1,3 +1,4 @@
+import type { CallControlVerb } from '../graph/callRequests.js';
 import type { CallNotification } from '../graph/notification.js';
 import type { CallContext, CallOutcome, CallOutcomeReason } from './types.js';
 
@@ -38,6 +39,14 @@ export function reasonForTermination(
   return 'remote';
 }
 
+/** The end each command leads to when it works; an answer leads to no end. */
+export const INTENDED_END = {
+  answer: undefined,
+  reject: 'rejected',
+  redirect: 'redirected',
+  transfer: 'transferred',
+} as const satisfies Record<CallControlVerb, CallOutcomeReason | undefined>;
+
 /**
  * Why a call Graph no longer has (404) ended: what the bot asked for and Graph accepted, when
  * that explains it; else simply `gone`.
@@ -45,16 +54,7 @@ export function reasonForTermination(
 export function reasonWhenGone(context: CallContext): CallOutcomeReason {
   const command = context.command;
   if (command?.status !== 'accepted') return 'gone';
-  switch (command.verb) {
-    case 'reject':
-      return 'rejected';
-    case 'redirect':
-      return 'redirected';
-    case 'transfer':
-      return 'transferred';
-    case 'answer':
-      return 'gone';
-  }
+  return INTENDED_END[command.verb] ?? 'gone';
 }
 
 export function outcomeOf(

@@ -4,7 +4,12 @@
  * @module
  */
 import type { CallControlVerb } from '../graph/callRequests.js';
-import type { CallEvent, CommandEmitted } from '../machine/types.js';
+import type {
+  CallEvent,
+  CommandEmitted,
+  CommandFailedType,
+  CommandSucceededType,
+} from '../machine/types.js';
 import { createGraphClient, type GraphClientOptions } from './graphClient.js';
 import type { GetCallResult, GraphClient, GraphResult } from './types.js';
 
@@ -15,21 +20,24 @@ export function graphClientOf(graph: GraphClient | GraphClientOptions): GraphCli
 }
 
 export function toDeleteEvent(result: GraphResult, at: number): CallEvent {
-  if (result.ok) return { type: 'delete.succeeded', at };
-  return {
-    type: 'delete.failed',
-    status: result.status,
-    ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }),
-    ...(result.error === undefined ? {} : { error: result.error }),
-    at,
-  };
+  return resultEvent('delete.succeeded', 'delete.failed', result, at);
 }
 
 /** The machine event a command's result becomes: `answer.succeeded`, `transfer.failed`, … */
 export function toCommandEvent(verb: CallControlVerb, result: GraphResult, at: number): CallEvent {
-  if (result.ok) return { type: `${verb}.succeeded`, at };
+  return resultEvent(`${verb}.succeeded`, `${verb}.failed`, result, at);
+}
+
+/** A request's answer as its machine event: success, or the failure with what Graph said. */
+function resultEvent(
+  succeeded: 'delete.succeeded' | CommandSucceededType,
+  failed: 'delete.failed' | CommandFailedType,
+  result: GraphResult,
+  at: number,
+): CallEvent {
+  if (result.ok) return { type: succeeded, at };
   return {
-    type: `${verb}.failed`,
+    type: failed,
     status: result.status,
     ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }),
     ...(result.error === undefined ? {} : { error: result.error }),

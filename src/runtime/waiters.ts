@@ -1,6 +1,7 @@
 import type { CallControlVerb } from '../graph/callRequests.js';
 import { commandStatusOf, isHangUpPending } from '../machine/callQueries.js';
 import { getCallView } from '../machine/callView.js';
+import { INTENDED_END } from '../machine/outcome.js';
 import type { CallSnapshot } from '../machine/stepCall.js';
 import type { CallView } from '../machine/types.js';
 import type { Clock, TimerHandle } from './clock.js';
@@ -12,14 +13,6 @@ import {
   WaitTimeoutError,
 } from './errors.js';
 import type { CallPredicate } from './types.js';
-
-/** The outcome each command leads to when it works; an answer leads to no end. */
-const INTENDED_END: Readonly<Record<CallControlVerb, string | undefined>> = {
-  answer: undefined,
-  reject: 'rejected',
-  redirect: 'redirected',
-  transfer: 'transferred',
-};
 
 /** What a snapshot says to a waiter: keep waiting, or settle with a view or an error. */
 type Answer = CallView | Error | undefined;

@@ -17,6 +17,7 @@ import {
   startCall,
   stepCall,
 } from '../../src/index.js';
+import { INTENDED_END } from '../../src/machine/outcome.js';
 import type { CallPath } from '../../src/testing/index.js';
 import { ManualFetch, type SentRequest } from './manualFetch.js';
 
@@ -224,14 +225,6 @@ export async function replayThroughStack(
   }
   return stoppedAt === undefined ? { mismatches } : { mismatches, stoppedAt };
 }
-
-/** How a call ends when the intent does what it is for (an answer has no such end). */
-const INTENDED_END: Readonly<Record<CallControlVerb, string | undefined>> = {
-  answer: undefined,
-  reject: 'rejected',
-  redirect: 'redirected',
-  transfer: 'transferred',
-};
 
 /** What the promise of an intent for `verb` should be after a step of the model. */
 function promised(
