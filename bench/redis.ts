@@ -16,14 +16,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
-import {
-  type CallRegistry,
-  createCallRegistry,
-  type GraphClient,
-  MemoryCallStore,
-} from '../src/index.js';
+import { type CallRegistry, createCallRegistry, MemoryCallStore } from '../src/index.js';
 import { createRedisCallStore, type RedisCallStore } from '../src/redis/index.js';
 import { type CommsNotifications, notify } from '../src/testing/index.js';
+import { acceptingGraph } from './acceptingGraph.js';
 
 const quick = process.argv.includes('--quick');
 const argument = (name: string) =>
@@ -31,18 +27,6 @@ const argument = (name: string) =>
 const CALLS = Number(argument('calls') ?? (quick ? 500 : 5_000));
 const CONCURRENCY = Number(argument('concurrency') ?? 32);
 const LATENCY_POSTS = quick ? 300 : 2_000;
-
-const graph: GraphClient = {
-  deleteCall: async () => ({ ok: true, status: 204 }),
-  getCall: async () => ({ ok: false, status: 404 }),
-  keepAlive: async () => ({ ok: true, status: 200 }),
-  answerCall: async () => ({ ok: true, status: 202 }),
-  rejectCall: async () => ({ ok: true, status: 202 }),
-  redirectCall: async () => ({ ok: true, status: 202 }),
-  transferCall: async () => ({ ok: true, status: 202 }),
-  // The bench tracks calls it makes up; it never places one.
-  placeCall: async () => ({ ok: false, status: 0 }),
-};
 
 function workload(prefix: string, calls: number): CommsNotifications[][] {
   const rounds: CommsNotifications[][] = [[], [], [], [], [], []];
@@ -82,7 +66,11 @@ const modes: Mode[] = [
   {
     name: 'memory store · createCallRegistry',
     async open() {
-      const registry = createCallRegistry({ graph, store: new MemoryCallStore(), ...noRetention });
+      const registry = createCallRegistry({
+        graph: acceptingGraph,
+        store: new MemoryCallStore(),
+        ...noRetention,
+      });
       return { pick: () => registry, close: () => registry.close() };
     },
   },
@@ -90,7 +78,7 @@ const modes: Mode[] = [
     name: 'Redis store · createCallRegistry (1 instance)',
     async open(url, prefix) {
       const store = createRedisCallStore({ url, keyPrefix: prefix });
-      const registry = createCallRegistry({ graph, store, ...noRetention });
+      const registry = createCallRegistry({ graph: acceptingGraph, store, ...noRetention });
       return {
         pick: () => registry,
         close: async () => {
@@ -116,7 +104,12 @@ async function openInstances(url: string, prefix: string, count: number) {
   const registries: CallRegistry[] = Array.from({ length: count }, () => {
     const store = createRedisCallStore({ url, keyPrefix: prefix });
     stores.push(store);
-    return createCallRegistry({ graph, store, ...noRetention, recoverOnStart: false });
+    return createCallRegistry({
+      graph: acceptingGraph,
+      store,
+      ...noRetention,
+      recoverOnStart: false,
+    });
   });
   return {
     pick: () => registries[Math.floor(Math.random() * registries.length)] as CallRegistry,

@@ -16,6 +16,7 @@ import {
   stepCall,
 } from '../src/index.js';
 import { createWebhookHandler, toNodeListener } from '../src/webhook/index.js';
+import { acceptingGraph } from './acceptingGraph.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
@@ -123,18 +124,6 @@ function bodies(ids: string[], batch: number) {
   return out;
 }
 
-const okGraph: GraphClient = {
-  deleteCall: async () => ({ ok: true, status: 204 }),
-  getCall: async () => ({ ok: false, status: 404 }),
-  keepAlive: async () => ({ ok: true, status: 200 }),
-  answerCall: async () => ({ ok: true, status: 202 }),
-  rejectCall: async () => ({ ok: true, status: 202 }),
-  redirectCall: async () => ({ ok: true, status: 202 }),
-  transferCall: async () => ({ ok: true, status: 202 }),
-  // The bench tracks calls it makes up; it never places one.
-  placeCall: async () => ({ ok: false, status: 0 }),
-};
-
 const trivial = createMachine({
   initial: 'a',
   states: { a: { on: { next: 'b' } }, b: { on: { next: 'a' } } },
@@ -148,7 +137,7 @@ function bareXstate(ids: string[]) {
 }
 
 async function ingestAll(prepared: ReturnType<typeof bodies>) {
-  const registry = createCallRegistry({ graph: okGraph });
+  const registry = createCallRegistry({ graph: acceptingGraph });
   await registry.ready;
   for (const body of prepared) await registry.ingest(body);
   await registry.close();
@@ -234,7 +223,7 @@ async function memoryFigure() {
     return ['incoming', 'establishing', 'established'].includes(first.resourceData.state);
   });
   const before = heap();
-  const registry = createCallRegistry({ graph: okGraph });
+  const registry = createCallRegistry({ graph: acceptingGraph });
   for (const body of established) await registry.ingest(body);
   const ours = (heap() - before) / calls;
   await registry.close();
@@ -287,7 +276,7 @@ async function webhookFigure() {
   const seconds = quick ? 1 : 5;
   const ids = callIds(2_000, 'w');
   const payloads = bodies(ids, 1).map((b) => JSON.stringify(b));
-  const registry = createCallRegistry({ graph: okGraph, retainTerminatedMs: 1_000 });
+  const registry = createCallRegistry({ graph: acceptingGraph, retainTerminatedMs: 1_000 });
   const ours = await listen(toNodeListener(createWebhookHandler(registry)));
   const bare = await listen((req, res) => {
     req.resume();
@@ -324,7 +313,7 @@ async function steadyFigure() {
   };
   const handles = () =>
     (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
-  const registry = createCallRegistry({ graph: okGraph, retainTerminatedMs: 0 });
+  const registry = createCallRegistry({ graph: acceptingGraph, retainTerminatedMs: 0 });
   // One warm-up wave, so lazy structures exist before the first reading.
   for (const body of bodies(callIds(wave, 'x'), 20)) await registry.ingest(body);
   await new Promise((r) => setTimeout(r, 5));
@@ -357,7 +346,7 @@ async function latencyFigure() {
   const calls = quick ? 500 : 5_000;
   let deleteSeen = 0n;
   const graph: GraphClient = {
-    ...okGraph,
+    ...acceptingGraph,
     deleteCall: async () => {
       deleteSeen = process.hrtime.bigint();
       return { ok: true, status: 204 };
