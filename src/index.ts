@@ -51,7 +51,30 @@ export type {
   RejectedNotification,
   RejectionCode,
   ResultInfo,
+  ToneInfo,
 } from './graph/notification.js';
+export type {
+  GraphOperationStatus,
+  OperationReport,
+} from './graph/operationReport.js';
+export { operationIdKey, readOperationReport } from './graph/operationReport.js';
+export type {
+  DtmfTone,
+  MediaPrompt,
+  OperationKind,
+  OperationRequest,
+  OperationRequests,
+  RecordingStatus,
+  RecordResponseOptions,
+} from './graph/operationRequests.js';
+export { DTMF_TONES, OPERATION_KINDS } from './graph/operationRequests.js';
+export type {
+  Participant,
+  ParticipantMediaStream,
+  RosterEntry,
+  RosterReport,
+} from './graph/participant.js';
+export { readRoster } from './graph/participant.js';
 export { callIdProblem, isValidCallId, MAX_CALL_ID_LENGTH } from './graph/callId.js';
 export { parseNotifications } from './graph/parseNotifications.js';
 export type {
@@ -76,6 +99,8 @@ export {
   commandStatusOf,
   dueAtOf,
   isHangUpPending,
+  operationOf,
+  participantsOf,
   verdictOfStep,
 } from './machine/callQueries.js';
 export { getCallView } from './machine/callView.js';
@@ -93,6 +118,7 @@ export type {
   CallInput,
   CallOptions,
   CallOutcome,
+  CallOperation,
   CallOutcomeReason,
   CallStateChange,
   CallView,
@@ -103,7 +129,12 @@ export type {
   GraphError,
   HangUpProgress,
   NotificationVerdict,
+  OperationFailure,
+  OperationProgress,
+  OperationStatus,
   ResolvedCallOptions,
+  RosterState,
+  ToneLog,
 } from './machine/types.js';
 
 // The runtime (src/runtime): one registry over one store contract, the Graph client, the clock.
@@ -111,6 +142,7 @@ export { CALL_RECORD_SCHEMA_VERSION } from './runtime/callRecords.js';
 export type { CallRecord, CallStore, CommitResult, DueChange } from './runtime/callStore.js';
 export type { Clock, TimerHandle } from './runtime/clock.js';
 export { systemClock } from './runtime/clock.js';
+export type { PromptSpec } from './runtime/checkOperations.js';
 export type { CallRegistryOptions } from './runtime/createCallRegistry.js';
 export { createCallRegistry } from './runtime/createCallRegistry.js';
 export type { IngestFailure, RestoreFailure } from './runtime/errors.js';
@@ -123,6 +155,8 @@ export {
   HangUpFailedError,
   IngestIncompleteError,
   InvalidCallIdError,
+  OperationFailedError,
+  OperationRejectedError,
   RegistryClosedError,
   RestoreError,
   StoreConflictError,
@@ -141,6 +175,7 @@ export type {
   GraphClient,
   GraphResult,
   IngestReport,
+  OperationResult,
   PlaceCallResult,
   PlacedCall,
   RegistryEvent,

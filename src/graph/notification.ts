@@ -13,6 +13,8 @@
  * @module
  */
 import type { GraphCallState } from './callState.js';
+import type { OperationReport } from './operationReport.js';
+import type { RosterReport } from './participant.js';
 import type { CallIdentitySet, CallParticipantInfo } from './participantInfo.js';
 import type { CallResourceKind } from './resourcePath.js';
 
@@ -28,6 +30,14 @@ export interface ResultInfo {
   readonly code?: number;
   readonly subcode?: number;
   readonly message?: string;
+}
+
+/** A DTMF key press reported on the call (`toneInfo`). */
+export interface ToneInfo {
+  /** Graph numbers key presses per call; a repeat of a number is the same press. */
+  readonly sequenceId: number;
+  /** `tone0`…`tone9`, `star`, `pound`, `a`…`d`, `flash`. */
+  readonly tone: string;
 }
 
 /** Which side placed the call: `incoming` (someone called the bot) or `outgoing` (the bot called). */
@@ -76,7 +86,13 @@ export interface CallNotification {
   readonly myParticipantId?: string;
   /** `resourceData['@odata.type']` of the call resource or the first sub-resource item, `#` prefix kept as received. */
   readonly dataType?: string;
-  /** The item as received, for everything this type does not lift out (toneInfo, roster, …). */
+  /** Call resource only: the key press this update reports (`toneInfo`), when it has a numeric `sequenceId`. */
+  readonly tone?: ToneInfo;
+  /** Operation resource only: the `commsOperation` it reports. */
+  readonly operation?: OperationReport;
+  /** Participants resource only: the roster, or the change to it, it reports. */
+  readonly roster?: RosterReport;
+  /** The item as received, for everything this type does not lift out. */
   readonly raw: RawNotification;
 }
 

@@ -28,10 +28,13 @@ import type {
   ParsedNotifications,
   RejectedNotification,
   RejectionCode,
-  ResultInfo,
+  ToneInfo,
 } from './notification.js';
+import { readOperationReport } from './operationReport.js';
+import { readRoster } from './participant.js';
 import { type CallIdentitySet, readIdentitySet, readParticipantInfo } from './participantInfo.js';
 import { parseResourcePath } from './resourcePath.js';
+import { readResultInfo } from './resultInfo.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -307,7 +310,15 @@ function readItem(
       // not to this change. Operations (a single object) report their outcome here.
       const resultInfo = readResultInfo(own(data, 'resultInfo'));
       if (resultInfo !== undefined) notification.resultInfo = resultInfo;
+      if (path.resource === 'operation') {
+        const operation = readOperationReport(data);
+        if (operation !== undefined) notification.operation = operation;
+      }
     }
+  }
+  if (path.resource === 'participants') {
+    const roster = readRoster(changeType, resourceData, path.subresourceId);
+    if (roster !== undefined) notification.roster = roster;
   }
   notifications.push(notification);
 }
@@ -347,7 +358,19 @@ function readCallData(
   const terminationReason = own(data, 'terminationReason');
   if (typeof terminationReason === 'string') notification.terminationReason = terminationReason;
   readParties(data, notification);
+  const tone = readTone(own(data, 'toneInfo'));
+  if (tone !== undefined) notification.tone = tone;
   return undefined;
+}
+
+/** A key press Graph reports on the call (`toneInfo`): kept only with a numeric sequence id. */
+function readTone(value: unknown): ToneInfo | undefined {
+  if (!isObject(value)) return undefined;
+  const sequenceId = own(value, 'sequenceId');
+  const tone = own(value, 'tone');
+  if (typeof sequenceId !== 'number' || !Number.isSafeInteger(sequenceId)) return undefined;
+  if (typeof tone !== 'string' || tone === '') return undefined;
+  return { sequenceId, tone };
 }
 
 /**
@@ -384,33 +407,6 @@ function readTargets(targets: readonly unknown[]): CallIdentitySet[] | undefined
     identities.push(identity);
   }
   return identities;
-}
-
-function readResultInfo(value: unknown): ResultInfo | undefined {
-  if (!isObject(value)) return undefined;
-  const info: Mutable<ResultInfo> = {};
-  const code = readCode(own(value, 'code'));
-  if (code !== undefined) info.code = code;
-  const subcodeValue = own(value, 'subcode');
-  const subcode = readCode(subcodeValue === undefined ? own(value, 'subCode') : subcodeValue);
-  if (subcode !== undefined) info.subcode = subcode;
-  const message = own(value, 'message');
-  if (typeof message === 'string') info.message = message;
-  return info;
-}
-
-/** A number, or a string of decimal digits with an optional sign (`"200"`, `"-1"`). */
-function readCode(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value !== 'string') return undefined;
-  const text = value.trim();
-  const start = text.charCodeAt(0) === 45 /* - */ || text.charCodeAt(0) === 43 /* + */ ? 1 : 0;
-  if (text.length === start || text.length - start > 15) return undefined;
-  for (let i = start; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return undefined;
-  }
-  return Number(text);
 }
 
 function toChangeType(text: string): ChangeType | undefined {

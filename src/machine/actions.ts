@@ -5,6 +5,7 @@ import type { CallNotification } from '../graph/notification.js';
 import { phaseOfContext, withParties } from './context.js';
 import { verbOf, verdictOf } from './guards.js';
 import { outcomeOf, reasonForDiscovery, reasonForTermination, reasonWhenGone } from './outcome.js';
+import { atOf, retryWait } from './timing.js';
 import type {
   CallContext,
   CallEmitted,
@@ -21,13 +22,6 @@ import type {
 
 type Update = (context: CallContext, event: CallEvent) => CallContext;
 type Announcement = (context: CallContext, event: CallEvent) => CallEmitted;
-
-// `xstate.init` (entering the first state) has no `at`, and an event built by hand may lack
-// one: the last known time stands in, so a deadline is never computed from NaN.
-function atOf(context: CallContext, event: CallEvent): number {
-  const at: unknown = (event as { at?: unknown }).at;
-  return typeof at === 'number' && Number.isFinite(at) ? at : context.updatedAt;
-}
 
 function notificationOf(event: CallEvent): CallNotification {
   if (event.type !== 'notification') {
@@ -287,16 +281,6 @@ function setupWait(context: CallContext): number {
   return context.state === 'incoming' && command === null
     ? options.answerWindowMs
     : options.setupTimeoutMs;
-}
-
-/** Retry-After when Graph gave one, else exponential backoff; never past maxRetryDelayMs. */
-function retryWait(context: CallContext, attempts: number, event: CallEvent): number {
-  const backoff = context.options.retryBaseDelayMs * 2 ** Math.max(0, attempts - 1);
-  const hinted = 'retryAfterMs' in event ? event.retryAfterMs : undefined;
-  return Math.min(
-    hinted !== undefined && Number.isFinite(hinted) && hinted >= 0 ? hinted : backoff,
-    context.options.maxRetryDelayMs,
-  );
 }
 
 function commandOf(event: CallEvent, at: number): CommandProgress {

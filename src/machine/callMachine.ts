@@ -62,6 +62,18 @@ import {
 } from './actions.js';
 import { createCallContext } from './context.js';
 import { guards } from './guards.js';
+import {
+  endOperations,
+  recordRequestFailure,
+  recordResponse,
+  rejectOperation,
+  runDueOperations,
+  startOperation,
+  trackOperation,
+} from './operations.js';
+import { trackRoster } from './roster.js';
+import { atOf } from './timing.js';
+import { hearTone } from './tones.js';
 import type { CallContext, CallEmitted, CallEvent, CallInput, CallOutcome } from './types.js';
 
 type Args = { readonly context: CallContext; readonly event: CallEvent };
@@ -70,6 +82,45 @@ const update = (name: UpdateName) =>
   assign<CallContext, CallEvent, undefined, CallEvent, never>(({ context, event }: Args) =>
     updates[name](context, event),
   );
+
+type Reducer = (
+  context: CallContext,
+  event: CallEvent,
+) => { readonly context: CallContext; readonly emitted: readonly CallEmitted[] };
+
+/** A pure reducer of a call's parts (operations, roster, tones): its context and its news. */
+const reduce = (reducer: Reducer) =>
+  enqueueActions<
+    CallContext,
+    CallEvent,
+    undefined,
+    CallEvent,
+    never,
+    never,
+    never,
+    never,
+    CallEmitted
+  >(({ context, event, enqueue }) => {
+    const step = reducer(context, event);
+    if (step.context !== context) enqueue.assign(() => step.context);
+    for (const news of step.emitted) enqueue.emit(news);
+  });
+
+const NOTHING = { emitted: [] } as const;
+
+/** A notification on a sub-resource of the call: an operation's progress, or the roster. */
+const trackSubresource: Reducer = (context, event) => {
+  if (event.type !== 'notification') return { context, ...NOTHING };
+  const n = event.notification;
+  if (n.resource === 'operation') return trackOperation(context, n, event.at);
+  if (n.resource === 'participants') return trackRoster(context, n, event.at);
+  return { context, ...NOTHING };
+};
+
+const hearToneOf: Reducer = (context, event) =>
+  event.type === 'notification'
+    ? hearTone(context, event.notification, event.at)
+    : { context, ...NOTHING };
 
 const announce = (name: keyof typeof announcements) =>
   emit<CallContext, CallEvent, undefined, CallEvent, CallEmitted>(({ context, event }: Args) =>
@@ -101,7 +152,7 @@ const startsIn = (state: KnownCallState) => ({ type: 'startsIn', params: { state
 const applyTransitions = LIVE_STATES.map((state) => ({
   guard: appliesAs(state),
   target: `#call.${STATE_NODES[state]}`,
-  actions: ['handOnApplied', 'applyNotification'] as const,
+  actions: ['handOnApplied', 'applyNotification', 'hearTone'] as const,
 }));
 
 /** An input that starts the call in a live state (establishing is the default, last branch). */
@@ -206,6 +257,16 @@ export const callMachine = setup({
     failOverdueDelete: raise(({ context, event }: Args) => overdue.delete(context, event)),
     failOverdueGetCall: raise(({ context, event }: Args) => overdue.getCall(context, event)),
     failOverdueCommand: raise(({ context, event }: Args) => overdue.command(context, event)),
+    startOperation: reduce(startOperation),
+    rejectOperation: emit<CallContext, CallEvent, undefined, CallEvent, CallEmitted>(
+      ({ context, event }: Args) => rejectOperation(context, event),
+    ),
+    recordOperationResponse: reduce(recordResponse),
+    recordOperationFailure: reduce(recordRequestFailure),
+    runDueOperations: reduce(runDueOperations),
+    trackSubresource: reduce(trackSubresource),
+    hearTone: reduce(hearToneOf),
+    endOperations: reduce((context, event) => endOperations(context, atOf(context, event))),
     applyNotification: update('applyNotification'),
     learnEtag: update('learnEtag'),
     concludeByNotification: update('concludeByNotification'),
@@ -243,7 +304,7 @@ export const callMachine = setup({
   output: ({ context }) => context.outcome as CallOutcome,
   on: {
     notification: [
-      { guard: 'isSubresource', actions: 'handOnSubresource' },
+      { guard: 'isSubresource', actions: ['handOnSubresource', 'trackSubresource'] },
       { guard: 'isStale', actions: 'reportIgnored' },
       {
         guard: 'transferFailedInPlace',
@@ -253,9 +314,13 @@ export const callMachine = setup({
           'learnParties',
           'reportTransferFailed',
           'dropCommand',
+          'hearTone',
         ],
       },
-      { guard: 'isUnchanged', actions: ['handOnUnchanged', 'learnEtag', 'learnParties'] },
+      {
+        guard: 'isUnchanged',
+        actions: ['handOnUnchanged', 'learnEtag', 'learnParties', 'hearTone'],
+      },
       {
         guard: appliesAs('terminated'),
         target: '#call.terminated',
@@ -273,6 +338,24 @@ export const callMachine = setup({
       },
       ...applyTransitions,
     ],
+    // Operations live beside the call's state: taken while the call is connected, tracked until
+    // final, ended with the call (see operations.ts).
+    operation: [
+      { guard: 'isMalformedOperation' },
+      { guard: 'repeatsOperation' },
+      { guard: 'canRunOperation', actions: 'startOperation' },
+      { actions: 'rejectOperation' },
+    ],
+    'operation.responded': {
+      guard: 'awaitsOperationResponse',
+      actions: 'recordOperationResponse',
+    },
+    'operation.requestFailed': {
+      guard: 'awaitsOperationResponse',
+      actions: 'recordOperationFailure',
+    },
+    // Reached only when the state's own deadline is not due: an operation's is.
+    'deadline.reached': { guard: 'hasDueOperation', actions: 'runDueOperations' },
   },
   states: {
     starting: {
@@ -473,9 +556,9 @@ export const callMachine = setup({
     },
     terminated: {
       description:
-        'The call is over; context.outcome (and the machine output) says why. Final: later notifications are late.',
+        'The call is over; context.outcome (and the machine output) says why. Operations still under way end as callEnded. Final: later notifications are late.',
       type: 'final',
-      entry: 'announceTermination',
+      entry: ['announceTermination', 'endOperations'],
     },
   },
 });

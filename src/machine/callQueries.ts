@@ -15,8 +15,10 @@
  * @module
  */
 import type { CallControlVerb } from '../graph/callRequests.js';
+import type { Participant } from '../graph/participant.js';
+import { operationsDueAt, viewOfOperation } from './operations.js';
 import type { CallSnapshot } from './stepCall.js';
-import type { CallEmitted, NotificationVerdict } from './types.js';
+import type { CallEmitted, CallOperation, NotificationVerdict } from './types.js';
 
 /**
  * The time (epoch ms) at which the call must be sent `deadline.reached`, or `undefined` when
@@ -29,7 +31,39 @@ import type { CallEmitted, NotificationVerdict } from './types.js';
  * ```
  */
 export function dueAtOf(snapshot: CallSnapshot): number | undefined {
-  return snapshot.status === 'active' ? (snapshot.context.deadline?.at ?? undefined) : undefined;
+  if (snapshot.status !== 'active') return undefined;
+  const call = snapshot.context.deadline?.at;
+  const operations = operationsDueAt(snapshot.context);
+  if (operations === undefined) return call;
+  return call === undefined ? operations : Math.min(call, operations);
+}
+
+/**
+ * An operation of the call by its key (the `clientContext` it was sent with), as the bot sees
+ * it; `undefined` when the call has none by that key (never asked, or ended long ago).
+ *
+ * @example
+ * ```ts
+ * const op = operationOf(step.snapshot, key);
+ * if (op?.status === 'completed') console.log(op.resultInfo);
+ * ```
+ */
+export function operationOf(snapshot: CallSnapshot, key: string): CallOperation | undefined {
+  const { context } = snapshot;
+  const found = context.operations.find((op) => op.key === key);
+  return found === undefined ? undefined : viewOfOperation(context.callId, found);
+}
+
+/**
+ * The call's roster as its last roster notifications left it: `[]` before the first one.
+ *
+ * @example
+ * ```ts
+ * for (const p of participantsOf(snapshot)) console.log(p.id, p.identity.user?.displayName, p.isMuted);
+ * ```
+ */
+export function participantsOf(snapshot: CallSnapshot): readonly Participant[] {
+  return snapshot.context.roster?.participants ?? [];
 }
 
 /**

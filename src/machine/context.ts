@@ -7,6 +7,14 @@ import {
 import type { CallNotification } from '../graph/notification.js';
 import type { CallContext, CallInput, CallView, ResolvedCallOptions } from './types.js';
 
+function pendingOperationCount(context: CallContext): number {
+  let count = 0;
+  for (const operation of context.operations) {
+    if (operation.status === 'requested' || operation.status === 'running') count += 1;
+  }
+  return count;
+}
+
 export const DEFAULT_CALL_OPTIONS: ResolvedCallOptions = Object.freeze({
   confirmTimeoutMs: 30_000,
   maxDeleteAttempts: 5,
@@ -18,6 +26,7 @@ export const DEFAULT_CALL_OPTIONS: ResolvedCallOptions = Object.freeze({
   answerWindowMs: 15_000,
   answerTimeoutMs: 30_000,
   maxCommandAttempts: 5,
+  operationTimeoutMs: 300_000,
 });
 
 /** What a call knows beyond its state: empty at start, and for snapshots written before 0.3. */
@@ -29,6 +38,9 @@ export const EMPTY_CALL_DETAILS = Object.freeze({
   myParticipantId: null,
   offeredAt: null,
   establishedAt: null,
+  operations: [],
+  roster: null,
+  tones: null,
 } as const satisfies Partial<CallContext>);
 
 export function createCallContext(input: CallInput): CallContext {
@@ -128,5 +140,11 @@ export function viewOfContext(context: CallContext): CallView {
     view.command = { verb: context.command.verb, status: context.command.status };
   }
   if (context.establishedAt !== null) view.establishedAt = context.establishedAt;
+  const pending = pendingOperationCount(context);
+  if (pending > 0) view.pendingOperations = pending;
+  if (context.roster !== null) view.participantCount = context.roster.participants.length;
+  if (context.tones !== null && context.tones.duplicates > 0) {
+    view.duplicateTones = context.tones.duplicates;
+  }
   return view;
 }

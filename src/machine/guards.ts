@@ -3,6 +3,13 @@ import { phaseOf } from '../graph/callState.js';
 import { compareEtags } from '../graph/etag.js';
 import { classifyNotification } from './classifyNotification.js';
 import { phaseOfContext } from './context.js';
+import {
+  awaitsOperationResponse,
+  hasDueOperation,
+  isMalformedOperation,
+  operationRefusal,
+  repeatsOperation,
+} from './operations.js';
 import type {
   CallContext,
   CallEvent,
@@ -113,6 +120,12 @@ export const guards = {
 
   // ── call control ──────────────────────────────────────────────────────────────────────
   /** The same intent again, while the first is in flight or after Graph took it: one request. */
+  isMalformedOperation: ({ event }: GuardArgs) => isMalformedOperation(event),
+  repeatsOperation: ({ context, event }: GuardArgs) => repeatsOperation(context, event),
+  canRunOperation: ({ context }: GuardArgs) => operationRefusal(context) === undefined,
+  awaitsOperationResponse: ({ context, event }: GuardArgs) =>
+    awaitsOperationResponse(context, event),
+  hasDueOperation: ({ context, event }: GuardArgs) => hasDueOperation(context, event),
   repeatsCommand: ({ context, event }: GuardArgs) => context.command?.verb === verbOf(event),
   /** Graph lets a bot answer, reject or redirect a call only while it is offered to it. */
   isOffered: ({ context }: GuardArgs) =>

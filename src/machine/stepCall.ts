@@ -19,6 +19,7 @@ import { announcements } from './actions.js';
 import { callMachine } from './callMachine.js';
 import { classifyNotification } from './classifyNotification.js';
 import { EMPTY_CALL_DETAILS, phaseOfContext } from './context.js';
+import { isMalformedOperation, rejectOperation } from './operations.js';
 import type { CallContext, CallEmitted, CallEvent, CallInput } from './types.js';
 
 /** A snapshot of {@link callMachine}. */
@@ -142,10 +143,11 @@ export function restoreCall(persisted: unknown, machine: CallMachine = callMachi
   return snapshot;
 }
 
-// Snapshots written before 0.3 have no call details (command, caller, …): they start empty.
+// Snapshots written before 0.3 have no call details (command, caller, …), and before 0.4 no
+// operations, roster or tones: what they lack starts empty.
 function withDetails(persisted: unknown): unknown {
   const context = (persisted as { context?: unknown } | null)?.context;
-  if (typeof context !== 'object' || context === null || 'command' in context) return persisted;
+  if (typeof context !== 'object' || context === null || 'operations' in context) return persisted;
   return {
     ...(persisted as object),
     context: { ...EMPTY_CALL_DETAILS, ...context },
@@ -163,6 +165,9 @@ function cannotResume(persisted: unknown, cause: unknown): Error {
 function judgeAfterEnd(snapshot: CallSnapshot, event: CallEvent): CallEmitted[] {
   // An intent about an ended call is refused like one in any other wrong state.
   if (isIntent(event)) return [announcements.rejectCommand(snapshot.context, event)];
+  if (event.type === 'operation') {
+    return isMalformedOperation(event) ? [] : [rejectOperation(snapshot.context, event)];
+  }
   if (event.type !== 'notification' || typeof event.notification !== 'object') return [];
   const { context } = snapshot;
   const notification = event.notification;
@@ -171,7 +176,13 @@ function judgeAfterEnd(snapshot: CallSnapshot, event: CallEvent): CallEmitted[] 
     { state: context.state, phase: phaseOfContext(context), etag: context.etag },
     notification,
   );
-  return verdict === 'subresource'
+  // An operation's result or a roster after the end is not live news: the call's operations
+  // all ended with it.
+  const live =
+    verdict === 'subresource' &&
+    notification.resource !== 'operation' &&
+    notification.resource !== 'participants';
+  return live
     ? [{ type: 'notification.subresource', callId, notification, at: event.at }]
     : [{ type: 'notification.ignored', callId, notification, verdict: 'late', at: event.at }];
 }

@@ -24,6 +24,9 @@ import type {
 import type { CallPhase, GraphCallState, KnownCallState } from '../graph/callState.js';
 import type { GraphError } from '../graph/graphResponse.js';
 import type { CallDirection, CallNotification, ResultInfo } from '../graph/notification.js';
+import type { OperationReport } from '../graph/operationReport.js';
+import type { OperationKind, OperationRequest } from '../graph/operationRequests.js';
+import type { Participant } from '../graph/participant.js';
 import type { CallIdentitySet, CallParticipantInfo } from '../graph/participantInfo.js';
 
 export type { GraphError };
@@ -61,8 +64,14 @@ export interface CallOptions {
    * where the call is. Default 30 000.
    */
   readonly answerTimeoutMs?: number;
-  /** Requests sent for one answer, reject, redirect or transfer, the first included, before giving up. Default 5. */
+  /** Requests sent for one answer, reject, redirect or transfer (or one operation), the first included, before giving up. Default 5. */
   readonly maxCommandAttempts?: number;
+  /**
+   * How long an operation Graph took (a prompt playing, a recording, an invitation) may run
+   * without its completion notification before it ends as failed with reason `timedOut`.
+   * Each operation may set its own. Default 300 000 (5 min).
+   */
+  readonly operationTimeoutMs?: number;
 }
 
 /** {@link CallOptions} with every default filled in, as kept in context. */
@@ -128,6 +137,32 @@ export type CallEvent =
   | { readonly type: 'redirect'; readonly request: RedirectRequest; readonly at: number }
   /** The bot transfers the connected call. */
   | { readonly type: 'transfer'; readonly request: TransferRequest; readonly at: number }
+  /** The bot asks for an operation on the call; `key` is its `clientContext`, unique in the call. */
+  | {
+      readonly type: 'operation';
+      readonly key: string;
+      readonly operation: OperationRequest;
+      /** Overrides `operationTimeoutMs` for this operation. */
+      readonly timeoutMs?: number;
+      readonly at: number;
+    }
+  /** Graph took the operation's request (2xx), with the `commsOperation` it returned, if any. */
+  | {
+      readonly type: 'operation.responded';
+      readonly key: string;
+      readonly status: number;
+      readonly report?: OperationReport;
+      readonly at: number;
+    }
+  /** The operation's request failed: HTTP status, or 0 for a network error or timeout. */
+  | {
+      readonly type: 'operation.requestFailed';
+      readonly key: string;
+      readonly status: number;
+      readonly retryAfterMs?: number;
+      readonly error?: GraphError;
+      readonly at: number;
+    }
   /** Graph accepted the command's request (202). */
   | { readonly type: CommandSucceededType; readonly at: number }
   /** The command's request failed: HTTP status, or 0 for a network error or timeout. */
@@ -236,6 +271,89 @@ export interface CallContext {
   readonly offeredAt: number | null;
   /** When `call.established` was announced (once per call). */
   readonly establishedAt: number | null;
+  /** The operations not yet final, then the last few that ended (see {@link OperationProgress}). */
+  readonly operations: readonly OperationProgress[];
+  /** Who is in the call, from roster notifications; `null` until the first one. */
+  readonly roster: RosterState | null;
+  /** Key presses heard, to hand each sequence id on once; `null` until the first. */
+  readonly tones: ToneLog | null;
+}
+
+/** Where an operation stands: requested of Graph, running there, or over. */
+export type OperationStatus = 'requested' | 'running' | 'completed' | 'failed' | 'callEnded';
+
+/**
+ * Why an operation failed: Graph reported it `failed` (`graph`), refused or never answered its
+ * request (`request`), it ran past its timeout (`timedOut`), or the call ended first (`callEnded`).
+ */
+export type OperationFailure = 'graph' | 'request' | 'timedOut' | 'callEnded';
+
+/** One operation in the call's context. JSON-safe: absent values are `null`. */
+export interface OperationProgress {
+  /** The `clientContext` sent with it: how its notifications are matched. */
+  readonly key: string;
+  readonly kind: OperationKind;
+  /** The request, kept while it may have to be sent again; `null` once Graph took it. */
+  readonly operation: OperationRequest | null;
+  readonly status: OperationStatus;
+  /** Graph's operation id, once known. */
+  readonly id: string | null;
+  readonly requestedAt: number;
+  readonly updatedAt: number;
+  /** Requests sent so far. */
+  readonly attempts: number;
+  /** What `dueAt` waits for: the request's answer, the time to send it again, or the end. */
+  readonly waiting: 'response' | 'retry' | 'completion' | null;
+  readonly dueAt: number | null;
+  /** How long it may run once Graph took it. */
+  readonly timeoutMs: number;
+  readonly resultInfo: ResultInfo | null;
+  readonly completionReason: string | null;
+  readonly recordingLocation: string | null;
+  readonly failure: OperationFailure | null;
+  /** The HTTP status of a failed request. */
+  readonly httpStatus: number | null;
+  readonly error: GraphError | null;
+}
+
+/**
+ * An operation as the bot sees it: what `registry.playPrompt(…)` and its siblings resolve with,
+ * and what `operation.completed` / `operation.failed` carry.
+ */
+export interface CallOperation {
+  readonly callId: string;
+  /** The `clientContext` sent with the request. */
+  readonly key: string;
+  readonly kind: OperationKind;
+  readonly status: OperationStatus;
+  /** Graph's operation id, when Graph gave one. */
+  readonly id?: string;
+  readonly resultInfo?: ResultInfo;
+  /** `completedSuccessfully`, `operationCanceled`, `maxRecordDurationReached`, … */
+  readonly completionReason?: string;
+  /** Where Graph put a recording (`recordResponse`). */
+  readonly recordingLocation?: string;
+  readonly failure?: OperationFailure;
+  /** The HTTP status, when the request failed. */
+  readonly httpStatus?: number;
+  readonly error?: GraphError;
+  readonly requestedAt: number;
+  readonly updatedAt: number;
+}
+
+/** The roster kept in context: who is in, and who left (so that a stale copy cannot bring them back). */
+export interface RosterState {
+  readonly participants: readonly Participant[];
+  /** The most recent departures, newest last, with the sequence number they left at. */
+  readonly left: readonly { readonly id: string; readonly sequence: number | null }[];
+}
+
+/** The key presses heard on a call. */
+export interface ToneLog {
+  /** The most recent sequence ids heard, ascending. */
+  readonly recent: readonly number[];
+  /** Repeats dropped. */
+  readonly duplicates: number;
 }
 
 /**
@@ -258,6 +376,12 @@ export interface CallView {
   readonly command?: { readonly verb: CallControlVerb; readonly status: CommandProgress['status'] };
   /** When the call was first established. */
   readonly establishedAt?: number;
+  /** Operations requested and not yet over. */
+  readonly pendingOperations?: number;
+  /** Participants in the roster, once Graph sent one. */
+  readonly participantCount?: number;
+  /** Key presses dropped as repeats of a sequence id already handed on. */
+  readonly duplicateTones?: number;
 }
 
 /**
@@ -349,6 +473,73 @@ export type CallEmitted =
       readonly status: number;
       readonly error?: GraphError;
       readonly attempts: number;
+      readonly at: number;
+    }
+  /** The bot asked for an operation: the runtime sends its request. */
+  | {
+      readonly type: 'graph.operation';
+      readonly callId: string;
+      readonly key: string;
+      readonly operation: OperationRequest;
+      readonly attempt: number;
+      readonly at: number;
+    }
+  /** An operation the call cannot take now: nothing was sent. */
+  | {
+      readonly type: 'operation.rejected';
+      readonly callId: string;
+      readonly key: string;
+      readonly kind: OperationKind;
+      readonly state: GraphCallState;
+      readonly phase: CallPhase;
+      /** Why, in a sentence. */
+      readonly reason: string;
+      readonly at: number;
+    }
+  /** An operation completed. */
+  | {
+      readonly type: 'operation.completed';
+      readonly callId: string;
+      readonly operation: CallOperation;
+      readonly at: number;
+    }
+  /** An operation failed: Graph said so, its request failed, it timed out, or the call ended. */
+  | {
+      readonly type: 'operation.failed';
+      readonly callId: string;
+      readonly operation: CallOperation;
+      readonly at: number;
+    }
+  /** A key press, once per sequence id. */
+  | {
+      readonly type: 'call.tone';
+      readonly callId: string;
+      /** `tone0`…`tone9`, `star`, `pound`, `a`…`d`, `flash`. */
+      readonly tone: string;
+      readonly sequenceId: number;
+      readonly at: number;
+    }
+  /** Someone entered the roster. */
+  | {
+      readonly type: 'participant.joined';
+      readonly callId: string;
+      readonly participant: Participant;
+      readonly at: number;
+    }
+  /** Someone left the roster. */
+  | {
+      readonly type: 'participant.left';
+      readonly callId: string;
+      readonly participant: Participant;
+      readonly at: number;
+    }
+  /** A participant changed: `changed` names the fields (`isMuted`, `isInLobby`, `mediaStreams`, …). */
+  | {
+      readonly type: 'participant.updated';
+      readonly callId: string;
+      readonly participant: Participant;
+      readonly previous: Participant;
+      readonly changed: readonly (keyof Participant)[];
       readonly at: number;
     }
   /** A notification that was applied or changed nothing: handed on so the bot sees tone and media updates. */

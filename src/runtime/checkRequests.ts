@@ -25,11 +25,11 @@ const MEDIA_CONFIG_TYPES = [
 
 type Fields = Record<string, unknown>;
 
-function fail(method: string, message: string): never {
+export function fail(method: string, message: string): never {
   throw new TypeError(`registry.${method}: ${message}`);
 }
 
-function objectOf(method: string, value: unknown, what: string): Fields {
+export function objectOf(method: string, value: unknown, what: string): Fields {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     fail(method, `${what} must be an object, got ${value === null ? 'null' : typeof value}.`);
   }
@@ -37,7 +37,7 @@ function objectOf(method: string, value: unknown, what: string): Fields {
 }
 
 /** A detached JSON copy, or a TypeError naming why the request cannot be kept or sent. */
-function jsonCopy<T>(method: string, request: T): T {
+export function jsonCopy<T>(method: string, request: T): T {
   let text: string | undefined;
   try {
     text = JSON.stringify(request);
@@ -54,7 +54,7 @@ function jsonCopy<T>(method: string, request: T): T {
   return JSON.parse(text) as T;
 }
 
-function checkUri(method: string, value: unknown, what: string): void {
+export function checkUri(method: string, value: unknown, what: string): void {
   // http is let through for a bot (or a fake Graph) on loopback; Graph itself answers 400.
   if (typeof value !== 'string' || !URL.canParse(value) || !/^https?:/i.test(value)) {
     fail(
@@ -74,7 +74,7 @@ function checkMediaConfig(method: string, value: unknown): void {
   }
 }
 
-function checkTarget(method: string, value: unknown, what: string): void {
+export function checkTarget(method: string, value: unknown, what: string): void {
   const target = objectOf(method, value, what);
   const identity = objectOf(method, target.identity, `${what}.identity`);
   if (Object.keys(identity).filter((k) => k !== '@odata.type').length === 0) {

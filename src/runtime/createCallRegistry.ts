@@ -28,9 +28,10 @@ import { callIdProblem } from '../graph/callId.js';
 import type { PlaceCallRequest } from '../graph/callRequests.js';
 import { isKnownCallState } from '../graph/callState.js';
 import type { CallNotification, RejectedNotification } from '../graph/notification.js';
+import type { OperationRequest } from '../graph/operationRequests.js';
 import { parseNotifications } from '../graph/parseNotifications.js';
 import { callMachine } from '../machine/callMachine.js';
-import { dueAtOf, isHangUpPending, verdictOfStep } from '../machine/callQueries.js';
+import { dueAtOf, isHangUpPending, participantsOf, verdictOfStep } from '../machine/callQueries.js';
 import { getCallView } from '../machine/callView.js';
 import { DEFAULT_CALL_OPTIONS } from '../machine/context.js';
 import { type CallInspector, createInspectionFeed } from '../machine/inspectionFeed.js';
@@ -40,12 +41,22 @@ import type {
   CallEmitted,
   CallEvent,
   CallInput,
+  CallOperation,
   CallOptions,
   CallView,
   NotificationVerdict,
 } from '../machine/types.js';
 import { CALL_RECORD_SCHEMA_VERSION, checkRecord } from './callRecords.js';
 import type { CallRecord, CallStore, CommitResult, DueChange } from './callStore.js';
+import {
+  checkTimeout,
+  inviteOperation,
+  playPromptOperation,
+  recordingStatusOperation,
+  recordResponseOperation,
+  removeParticipantOperation,
+  sendDtmfTonesOperation,
+} from './checkOperations.js';
 import {
   checkAnswer,
   checkPlaceCall,
@@ -63,6 +74,7 @@ import {
   type IngestFailure,
   IngestIncompleteError,
   InvalidCallIdError,
+  OperationRejectedError,
   RegistryClosedError,
   RestoreError,
   StoreConflictError,
@@ -75,6 +87,7 @@ import {
   toCommandEvent,
   toDeleteEvent,
   toGetCallEvent,
+  toOperationEvent,
   verbOfCommand,
 } from './graphEvents.js';
 import { MemoryCallStore } from './memoryCallStore.js';
@@ -447,6 +460,49 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
     return outcome.waiting;
   }
 
+  /**
+   * Judges an operation in the call's turn, and waits for it to be over: completed, failed,
+   * timed out, or ended with the call. Its key (the `clientContext` sent) is new for each.
+   */
+  async function operate(
+    callId: string,
+    build: (key: string) => OperationRequest,
+    timeoutMs?: number,
+  ): Promise<CallOperation> {
+    const key = crypto.randomUUID();
+    const operation = build(key);
+    await ready;
+    ensureOpen(callId);
+    const intent: CallEvent =
+      timeoutMs === undefined
+        ? { type: 'operation', key, operation, at: clock.now() }
+        : { type: 'operation', key, operation, timeoutMs, at: clock.now() };
+    const stepIntent = planStep(intent);
+    const outcome = await inTurn(callId, async () => {
+      const judged = await update(callId, intent, (current) => {
+        const planned = stepIntent(current);
+        const refusal = planned.emitted.find((e) => e.type === 'operation.rejected');
+        return { ...planned, result: { snapshot: planned.result, refusal } };
+      });
+      const { snapshot, refusal } = judged;
+      if (snapshot === undefined) throw new UnknownCallError(callId);
+      if (refusal?.type === 'operation.rejected') {
+        throw new OperationRejectedError(
+          callId,
+          refusal.kind,
+          refusal.state,
+          refusal.phase,
+          refusal.reason,
+        );
+      }
+      // Registered within the call's turn, so the request's answer cannot be applied first.
+      const waiting = waiters.operation(callId, key);
+      waiters.settle(callId, snapshot);
+      return { waiting };
+    });
+    return outcome.waiting;
+  }
+
   /** POST /communications/calls, sent again only when Graph said it did not take it (throttled). */
   async function postCall(request: PlaceCallRequest): Promise<PlacedCall> {
     const maxAttempts = callOptions.maxCommandAttempts ?? DEFAULT_CALL_OPTIONS.maxCommandAttempts;
@@ -509,6 +565,15 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
             callId,
             () => sendCommand(client, event),
             (r, at) => toCommandEvent(verb, r, at),
+          );
+          break;
+        }
+        case 'graph.operation': {
+          const { key, operation } = event;
+          perform(
+            callId,
+            () => client.runOperation(callId, operation),
+            (r, at) => toOperationEvent(key, r, at),
           );
           break;
         }
@@ -949,6 +1014,62 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
           { cause: error },
         );
       }
+    },
+
+    playPrompt: async (callId, prompts, promptOptions = {}) =>
+      operate(
+        callId,
+        (key) => playPromptOperation(key, prompts, promptOptions.loop),
+        checkTimeout('playPrompt', promptOptions.timeoutMs),
+      ),
+
+    recordResponse: async (callId, recordOptions = {}) => {
+      const { timeoutMs, ...rest } = recordOptions;
+      return operate(
+        callId,
+        (key) => recordResponseOperation(key, rest),
+        checkTimeout('recordResponse', timeoutMs),
+      );
+    },
+
+    cancelMediaProcessing: async (callId) =>
+      operate(callId, (clientContext) => ({
+        kind: 'cancelMediaProcessing',
+        request: { clientContext },
+      })),
+
+    subscribeToTone: async (callId) =>
+      operate(callId, (clientContext) => ({ kind: 'subscribeToTone', request: { clientContext } })),
+
+    sendDtmfTones: async (callId, tones, toneOptions = {}) =>
+      operate(
+        callId,
+        (key) => sendDtmfTonesOperation(key, tones, toneOptions.delayBetweenTonesMs),
+        checkTimeout('sendDtmfTones', toneOptions.timeoutMs),
+      ),
+
+    mute: async (callId) =>
+      operate(callId, (clientContext) => ({ kind: 'mute', request: { clientContext } })),
+
+    unmute: async (callId) =>
+      operate(callId, (clientContext) => ({ kind: 'unmute', request: { clientContext } })),
+
+    updateRecordingStatus: async (callId, status) =>
+      operate(callId, (key) => recordingStatusOperation(key, status)),
+
+    invite: async (callId, participants, inviteOptions = {}) =>
+      operate(
+        callId,
+        (key) => inviteOperation(key, participants),
+        checkTimeout('invite', inviteOptions.timeoutMs),
+      ),
+
+    removeParticipant: async (callId, participantId) =>
+      operate(callId, () => removeParticipantOperation(participantId)),
+
+    participants(callId) {
+      const cached = known.get(callId);
+      return cached === undefined ? [] : participantsOf(cached.snapshot);
     },
 
     get: viewOf,

@@ -15,7 +15,9 @@
  */
 import type { CallControlVerb } from '../graph/callRequests.js';
 import type { CallPhase, GraphCallState } from '../graph/callState.js';
-import type { GraphError } from '../machine/types.js';
+import type { ResultInfo } from '../graph/notification.js';
+import type { OperationKind } from '../graph/operationRequests.js';
+import type { CallOperation, GraphError, OperationFailure } from '../machine/types.js';
 import type { IngestReport } from './types.js';
 
 /** Base class: every error of this library carries the call it concerns, when there is one. */
@@ -88,6 +90,70 @@ export class CommandRejectedError extends CallError {
     this.reason = reason;
   }
 }
+
+/** An operation the call cannot take in its state (not connected, ending, too many under way): nothing was sent. */
+export class OperationRejectedError extends CallError {
+  readonly kind: OperationKind;
+  /** The call's state and phase when the operation was judged. */
+  readonly state: GraphCallState;
+  readonly phase: CallPhase;
+  readonly reason: string;
+  constructor(
+    callId: string,
+    kind: OperationKind,
+    state: GraphCallState,
+    phase: CallPhase,
+    reason: string,
+  ) {
+    super(
+      `graph-call-machine: cannot ${kind} on call "${callId}" (${state}, ${phase}): ${reason}. Nothing was sent to Graph.`,
+      callId,
+    );
+    this.kind = kind;
+    this.state = state;
+    this.phase = phase;
+    this.reason = reason;
+  }
+}
+
+/**
+ * An operation did not complete: Graph reported it failed (`reason: 'graph'`, with its
+ * `resultInfo`), refused or never answered its request (`request`, with the HTTP `status` and
+ * Graph's error), ran past its timeout (`timedOut`), or the call ended first (`callEnded`).
+ */
+export class OperationFailedError extends CallError {
+  readonly kind: OperationKind;
+  readonly reason: OperationFailure;
+  /** The operation as it ended. */
+  readonly operation: CallOperation;
+  /** Graph's resultInfo, when it gave one. */
+  readonly resultInfo: ResultInfo | undefined;
+  /** The HTTP status of a failed request (0: no answer), when the request failed. */
+  readonly status: number | undefined;
+  readonly graphError: GraphError | undefined;
+  constructor(operation: CallOperation) {
+    const reason = operation.failure ?? 'graph';
+    super(
+      `graph-call-machine: ${operation.kind} on call "${operation.callId}" ${OPERATION_FAILURES[reason](operation)}.`,
+      operation.callId,
+    );
+    this.kind = operation.kind;
+    this.reason = reason;
+    this.operation = operation;
+    this.resultInfo = operation.resultInfo;
+    this.status = operation.httpStatus;
+    this.graphError = operation.error;
+  }
+}
+
+const OPERATION_FAILURES: Record<OperationFailure, (op: CallOperation) => string> = {
+  graph: (op) =>
+    `failed in Graph${op.resultInfo === undefined ? '' : ` (${op.resultInfo.code ?? '?'}/${op.resultInfo.subcode ?? '?'}${op.resultInfo.message === undefined ? '' : `: ${op.resultInfo.message}`})`}`,
+  request: (op) =>
+    `was not taken by Graph: status ${op.httpStatus ?? 0}${op.error?.message === undefined ? '' : `: ${op.error.message}`}`,
+  timedOut: () => 'ran past its timeout without Graph reporting its end',
+  callEnded: () => 'ended with the call before Graph reported its end',
+};
 
 /**
  * Graph did not take a call-control request: refused it (4xx other than 404), failed after

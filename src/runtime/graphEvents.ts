@@ -11,7 +11,7 @@ import type {
   CommandSucceededType,
 } from '../machine/types.js';
 import { createGraphClient, type GraphClientOptions } from './graphClient.js';
-import type { GetCallResult, GraphClient, GraphResult } from './types.js';
+import type { GetCallResult, GraphClient, GraphResult, OperationResult } from './types.js';
 
 export function graphClientOf(graph: GraphClient | GraphClientOptions): GraphClient {
   return typeof (graph as Partial<GraphClient>).deleteCall === 'function'
@@ -77,4 +77,21 @@ export function toGetCallEvent(result: GetCallResult, at: number): CallEvent {
   return result.state === undefined
     ? { type: 'getCall.result', status: result.status, at }
     : { type: 'getCall.result', status: result.status, state: result.state, at };
+}
+
+/** The machine event an operation's answer becomes, keyed by the operation's `clientContext`. */
+export function toOperationEvent(key: string, result: OperationResult, at: number): CallEvent {
+  if (result.ok) {
+    return result.operation === undefined
+      ? { type: 'operation.responded', key, status: result.status, at }
+      : { type: 'operation.responded', key, status: result.status, report: result.operation, at };
+  }
+  return {
+    type: 'operation.requestFailed',
+    key,
+    status: result.status,
+    ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }),
+    ...(result.error === undefined ? {} : { error: result.error }),
+    at,
+  };
 }

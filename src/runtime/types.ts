@@ -23,8 +23,17 @@ import type {
 import type { GraphCallState, KnownCallState } from '../graph/callState.js';
 import type { PlacedCallBody } from '../graph/graphResponse.js';
 import type { RejectedNotification } from '../graph/notification.js';
+import type { OperationReport } from '../graph/operationReport.js';
+import type {
+  DtmfTone,
+  OperationRequest,
+  RecordingStatus,
+  RecordResponseOptions,
+} from '../graph/operationRequests.js';
+import type { Participant } from '../graph/participant.js';
 import type { CallParticipantInfo } from '../graph/participantInfo.js';
-import type { CallEmitted, CallView, GraphError } from '../machine/types.js';
+import type { CallEmitted, CallOperation, CallView, GraphError } from '../machine/types.js';
+import type { PromptSpec } from './checkOperations.js';
 
 /**
  * What one Graph request came to. Never an exception: network errors and timeouts are
@@ -74,7 +83,20 @@ export interface GraphClient {
   transferCall(callId: string, request: TransferRequest): Promise<GraphResult>;
   /** `POST /communications/calls`: 201 with the new call. A 201 without a readable call id is a failure (status 201, code `InvalidResponse`). */
   placeCall(request: PlaceCallRequest): Promise<PlaceCallResult>;
+  /**
+   * An operation on the call: `POST …/calls/{id}/playPrompt` (recordResponse,
+   * cancelMediaProcessing, subscribeToTone, sendDtmfTones, mute, unmute,
+   * updateRecordingStatus), `POST …/calls/{id}/participants/invite`, or
+   * `DELETE …/calls/{id}/participants/{participantId}`. 2xx = taken, with Graph's
+   * `commsOperation` when the body holds one.
+   */
+  runOperation(callId: string, operation: OperationRequest): Promise<OperationResult>;
 }
+
+/** The answer to an operation's request: 2xx with the `commsOperation` Graph returned, if any. */
+export type OperationResult =
+  | { readonly ok: true; readonly status: number; readonly operation?: OperationReport }
+  | Extract<GraphResult, { ok: false }>;
 
 /** How every notification of one webhook POST was judged: each lands in exactly one count. */
 export interface IngestReport {
@@ -174,6 +196,51 @@ export interface CallRegistry {
    * failure may have created the call, and rejects with `CommandFailedError`.
    */
   placeCall(request: PlaceCallRequest): Promise<CallView>;
+  /**
+   * Plays one or more prompts (audio file URLs, or `mediaPrompt`s) to the call. Like every
+   * operation below, it resolves with the completed {@link CallOperation} once Graph reports
+   * the end (in the response, or by a notification on `…/operations/{id}`), and rejects with
+   * `OperationFailedError` when Graph reports it failed, its request failed, it ran past
+   * `timeoutMs` (default `operationTimeoutMs`), or the call ended first (`callEnded`); with
+   * `OperationRejectedError` when the call is not connected; with a `TypeError` naming the
+   * field for a request that cannot be sent. No promise outlives its call.
+   */
+  playPrompt(
+    callId: string,
+    prompts: PromptSpec | readonly PromptSpec[],
+    options?: { loop?: boolean; timeoutMs?: number },
+  ): Promise<CallOperation>;
+  /** Plays the prompts, then records what the caller says; `recordingLocation` says where Graph put it. */
+  recordResponse(
+    callId: string,
+    options?: RecordResponseOptions & { timeoutMs?: number },
+  ): Promise<CallOperation>;
+  /** Stops every prompt and recording under way (those end as failed, `operationCanceled`). */
+  cancelMediaProcessing(callId: string): Promise<CallOperation>;
+  /** Asks Graph for the caller's key presses: each arrives once as `call.tone`. */
+  subscribeToTone(callId: string): Promise<CallOperation>;
+  /** Sends DTMF keys into the call. */
+  sendDtmfTones(
+    callId: string,
+    tones: readonly DtmfTone[],
+    options?: { delayBetweenTonesMs?: number; timeoutMs?: number },
+  ): Promise<CallOperation>;
+  /** Mutes the bot itself. */
+  mute(callId: string): Promise<CallOperation>;
+  /** Unmutes the bot itself. */
+  unmute(callId: string): Promise<CallOperation>;
+  /** Reports the bot's recording status (compliance recording). */
+  updateRecordingStatus(callId: string, status: RecordingStatus): Promise<CallOperation>;
+  /** Invites participants into the call; they appear in `participants()` once they join. */
+  invite(
+    callId: string,
+    participants: InvitationTarget | readonly InvitationTarget[],
+    options?: { timeoutMs?: number },
+  ): Promise<CallOperation>;
+  /** Removes a participant from the call (`DELETE …/participants/{id}`). */
+  removeParticipant(callId: string, participantId: string): Promise<CallOperation>;
+  /** Who is in the call, as this registry last saw it: `[]` before the first roster notification. */
+  participants(callId: string): readonly Participant[];
   /** The call's view as this registry last saw it (`read` asks the store). */
   get(callId: string): CallView | undefined;
   /** The call's view as stored now, which other registries over the same store may have moved. */

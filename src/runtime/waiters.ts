@@ -1,26 +1,27 @@
 import type { CallControlVerb } from '../graph/callRequests.js';
-import { commandStatusOf, isHangUpPending } from '../machine/callQueries.js';
+import { commandStatusOf, isHangUpPending, operationOf } from '../machine/callQueries.js';
 import { getCallView } from '../machine/callView.js';
 import { INTENDED_END } from '../machine/outcome.js';
 import type { CallSnapshot } from '../machine/stepCall.js';
-import type { CallView } from '../machine/types.js';
+import type { CallOperation, CallView } from '../machine/types.js';
 import type { Clock, TimerHandle } from './clock.js';
 import {
   CallVanishedError,
   CommandFailedError,
   HangUpFailedError,
+  OperationFailedError,
   RegistryClosedError,
   WaitTimeoutError,
 } from './errors.js';
 import type { CallPredicate } from './types.js';
 
-/** What a snapshot says to a waiter: keep waiting, or settle with a view or an error. */
-type Answer = CallView | Error | undefined;
+/** What a snapshot says to a waiter: keep waiting (`undefined`), or settle with a value or an error. */
+type Answer<T> = T | Error | undefined;
 
 interface Waiter {
-  readonly kind: 'hangUp' | 'waitFor' | CallControlVerb;
-  readonly answer: (snapshot: CallSnapshot) => Answer;
-  readonly resolve: (view: CallView) => void;
+  readonly kind: 'hangUp' | 'waitFor' | 'operation' | CallControlVerb;
+  readonly answer: (snapshot: CallSnapshot) => Answer<unknown>;
+  readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
   timer?: TimerHandle;
 }
@@ -59,7 +60,7 @@ export class Waiters {
 
   /** Settles once the hang-up no longer waits for Graph: taken (terminating, or over), or failed. */
   hangUp(callId: string): Promise<CallView> {
-    const [waiting] = this.#add(callId, 'hangUp', (snapshot) => {
+    const [waiting] = this.#add<CallView>(callId, 'hangUp', (snapshot) => {
       if (isHangUpPending(snapshot)) return undefined;
       const view = getCallView(snapshot);
       if (view.phase === 'terminating' || view.phase === 'terminated') return view;
@@ -74,7 +75,7 @@ export class Waiters {
 
   /** Settles once Graph took the command (202), or it failed, or the call moved past it. */
   command(callId: string, verb: CallControlVerb): Promise<CallView> {
-    const [waiting] = this.#add(callId, verb, (snapshot) => {
+    const [waiting] = this.#add<CallView>(callId, verb, (snapshot) => {
       const status = commandStatusOf(snapshot, verb);
       if (status === 'pending') return undefined;
       const view = getCallView(snapshot);
@@ -92,6 +93,21 @@ export class Waiters {
     return waiting;
   }
 
+  /** Settles once the operation is over: resolves when it completed, rejects otherwise. */
+  operation(callId: string, key: string): Promise<CallOperation> {
+    const [waiting] = this.#add<CallOperation>(callId, 'operation', (snapshot) => {
+      const operation = operationOf(snapshot, key);
+      if (operation === undefined) {
+        // Only an operation that ended long ago (or whose call did) leaves the call's record.
+        return new CallVanishedError(callId);
+      }
+      if (operation.status === 'completed') return operation;
+      if (operation.status === 'requested' || operation.status === 'running') return undefined;
+      return new OperationFailedError(operation);
+    });
+    return waiting;
+  }
+
   failCommands(callId: string, verb: CallControlVerb, error: Error): void {
     this.#rejectAll(callId, error, (waiter) => waiter.kind === verb);
   }
@@ -102,7 +118,7 @@ export class Waiters {
     timeoutMs: number,
     stateNow: () => string | undefined,
   ): Promise<CallView> {
-    const [waiting, waiter] = this.#add(callId, 'waitFor', (snapshot) => {
+    const [waiting, waiter] = this.#add<CallView>(callId, 'waitFor', (snapshot) => {
       const view = getCallView(snapshot);
       return until(view) ? view : undefined;
     });
@@ -147,14 +163,14 @@ export class Waiters {
     }
   }
 
-  #add(
+  #add<T = CallView>(
     callId: string,
     kind: Waiter['kind'],
-    answer: Waiter['answer'],
-  ): [Promise<CallView>, Waiter] {
+    answer: (snapshot: CallSnapshot) => Answer<T>,
+  ): [Promise<T>, Waiter] {
     let waiter: Waiter | undefined;
-    const waiting = new Promise<CallView>((resolve, reject) => {
-      waiter = { kind, answer, resolve, reject };
+    const waiting = new Promise<T>((resolve, reject) => {
+      waiter = { kind, answer, resolve: resolve as (value: unknown) => void, reject };
     });
     const added = waiter as Waiter; // the executor ran synchronously
     let set = this.#byCall.get(callId);
@@ -173,7 +189,7 @@ export class Waiters {
     }
   }
 
-  #finish(callId: string, waiter: Waiter, answer: CallView | Error): void {
+  #finish(callId: string, waiter: Waiter, answer: unknown): void {
     if (!this.#drop(callId, waiter)) return;
     if (answer instanceof Error) waiter.reject(answer);
     else waiter.resolve(answer);

@@ -693,7 +693,75 @@ describe('sub-resources', () => {
       resource: 'participants',
       resourcePath: `/communications/calls/${CALL}/participants`,
       dataType: '#microsoft.graph.participant',
+      roster: {
+        kind: 'whole',
+        entries: [
+          { participant: { id: 'p1', identity: {}, mediaStreams: [] }, removed: false },
+          { participant: { id: 'p2', identity: {}, mediaStreams: [] }, removed: false },
+        ],
+        skipped: 0,
+      },
       raw: roster,
+    });
+  });
+
+  it('reads a roster: identities, mute, lobby, streams, sequence numbers, departures, skipping entries without an id', () => {
+    const item = {
+      changeType: 'created',
+      resourceUrl: `/communications/calls/${CALL}/participants`,
+      resourceData: {
+        '@odata.type': '#microsoft.graph.deltaParticipants',
+        sequenceNumber: 9,
+        participants: [
+          {
+            id: 'p1',
+            info: {
+              identity: { phone: { id: '+14255550100' } },
+              endpointType: 'default',
+              region: 'amer',
+            },
+            isMuted: true,
+            isInLobby: 'no',
+            mediaStreams: [{ mediaType: 'audio', direction: 'sendReceive', serverMuted: true }, 7],
+            rosterSequenceNumber: 9,
+          },
+          { id: 'p2', removedState: { reason: 'left' } },
+          { id: null, isMuted: false },
+        ],
+      },
+    };
+    expect(only(parseNotifications(envelope(item))).roster).toEqual({
+      kind: 'delta',
+      sequence: 9,
+      skipped: 1,
+      entries: [
+        {
+          participant: {
+            id: 'p1',
+            identity: { phone: { id: '+14255550100' } },
+            endpointType: 'default',
+            region: 'amer',
+            isMuted: true,
+            mediaStreams: [{ mediaType: 'audio', direction: 'sendReceive', serverMuted: true }],
+            sequence: 9,
+          },
+          removed: false,
+        },
+        { participant: { id: 'p2', identity: {}, mediaStreams: [] }, removed: true },
+      ],
+    });
+    const gone = only(
+      parseNotifications(
+        envelope({
+          changeType: 'deleted',
+          resourceUrl: `/communications/calls/${CALL}/participants/p3`,
+        }),
+      ),
+    );
+    expect(gone.roster).toEqual({
+      kind: 'removed',
+      entries: [{ participant: { id: 'p3', identity: {}, mediaStreams: [] }, removed: false }],
+      skipped: 0,
     });
   });
 
@@ -728,8 +796,38 @@ describe('sub-resources', () => {
         subcode: 8508,
         message: 'Action falied, the operation was cancelled.',
       },
+      operation: {
+        status: 'failed',
+        dataType: '#microsoft.graph.recordOperation',
+        resultInfo: {
+          code: 400,
+          subcode: 8508,
+          message: 'Action falied, the operation was cancelled.',
+        },
+      },
       raw: operation,
     });
+  });
+
+  it('reads a key press on the call, only with a numeric sequence id', () => {
+    const press = (toneInfo: unknown) =>
+      only(
+        parseNotifications(
+          envelope({
+            changeType: 'updated',
+            resourceUrl: `/communications/calls/${CALL}`,
+            resourceData: {
+              '@odata.type': '#microsoft.graph.call',
+              state: 'established',
+              toneInfo,
+            },
+          }),
+        ),
+      );
+    expect(press({ sequenceId: 3, tone: 'tone5' }).tone).toEqual({ sequenceId: 3, tone: 'tone5' });
+    expect(press({ sequenceId: '3', tone: 'tone5' }).tone).toBeUndefined();
+    expect(press({ sequenceId: 3 }).tone).toBeUndefined();
+    expect(press('tone5').state).toBe('established');
   });
 
   it('reads content sharing sessions as other, with or without resourceData', () => {

@@ -61,6 +61,9 @@ const EVENT_TYPES = {
   'reject.failed': true,
   'redirect.failed': true,
   'transfer.failed': true,
+  operation: true,
+  'operation.responded': true,
+  'operation.requestFailed': true,
 } satisfies Record<CallEvent['type'], true>;
 
 function nameOfEvent(event: CallEvent): string {
@@ -307,7 +310,7 @@ describe('purity: every reachable snapshot × every sample event', () => {
     expectNone(problems);
   });
 
-  it(`leaves an ended call as it is, judges notifications about it late or subresource, and refuses intents (${ended.length} snapshots)`, () => {
+  it(`leaves an ended call as it is, judges notifications about it late (a session's subresource), and refuses intents (${ended.length} snapshots)`, () => {
     const problems = problemsOf(ended, (r, event) => {
       const { context } = r.snapshot;
       const intent =
@@ -327,26 +330,39 @@ describe('purity: every reachable snapshot × every sample event', () => {
               at: event.at,
             },
           ]
-        : event.type !== 'notification'
-          ? []
-          : event.notification.resource === 'call'
-            ? [
-                {
-                  type: 'notification.ignored',
-                  callId: r.snapshot.context.callId,
-                  notification: event.notification,
-                  verdict: 'late',
-                  at: event.at,
-                },
-              ]
-            : [
-                {
-                  type: 'notification.subresource',
-                  callId: r.snapshot.context.callId,
-                  notification: event.notification,
-                  at: event.at,
-                },
-              ];
+        : event.type === 'operation'
+          ? [
+              {
+                type: 'operation.rejected',
+                callId: context.callId,
+                key: event.key,
+                kind: event.operation.kind,
+                state: context.state,
+                phase: 'terminated',
+                reason: 'the call is over',
+                at: event.at,
+              },
+            ]
+          : event.type !== 'notification'
+            ? []
+            : event.notification.resource !== 'other'
+              ? [
+                  {
+                    type: 'notification.ignored',
+                    callId: r.snapshot.context.callId,
+                    notification: event.notification,
+                    verdict: 'late',
+                    at: event.at,
+                  },
+                ]
+              : [
+                  {
+                    type: 'notification.subresource',
+                    callId: r.snapshot.context.callId,
+                    notification: event.notification,
+                    at: event.at,
+                  },
+                ];
       for (const snapshot of [r.snapshot, restored(r)]) {
         const step = stepCall(snapshot, event);
         if (step.snapshot !== snapshot) return 'returned another snapshot';

@@ -72,6 +72,7 @@ describe('starting a call from input', () => {
       answerWindowMs: 15_000,
       answerTimeoutMs: 30_000,
       maxCommandAttempts: 5,
+      operationTimeoutMs: 300_000,
     });
   });
 

@@ -122,8 +122,88 @@ export const controlSampleEvents: readonly CallEvent[] = [
   { type: 'getCall.result', status: 200, state: 'incoming', at: AT },
 ];
 
-/** Every sample event: the core lifecycle and call control. */
-export const sampleEvents: readonly CallEvent[] = [...coreSampleEvents, ...controlSampleEvents];
+const SAMPLE_PROMPT = {
+  kind: 'playPrompt',
+  request: {
+    prompts: [{ mediaInfo: { uri: 'https://bot.example.com/a.wav' } }],
+    clientContext: 'op-k1',
+  },
+} as const;
+
+/**
+ * Operations, rosters and key presses: each step of an operation's own lifecycle (asked,
+ * answered running or completed, throttled, refused, notified), a roster, and a key press. They
+ * never move the chart, so they are stepped from every reachable snapshot but not traversed.
+ */
+export const operationSampleEvents: readonly CallEvent[] = [
+  { type: 'operation', key: 'op-k1', operation: SAMPLE_PROMPT, at: AT },
+  {
+    type: 'operation',
+    key: 'op-k2',
+    operation: { kind: 'mute', request: { clientContext: 'op-k2' } },
+    at: AT,
+  },
+  {
+    type: 'operation.responded',
+    key: 'op-k1',
+    status: 200,
+    report: { id: 'op-1', status: 'running' },
+    at: AT,
+  },
+  { type: 'operation.responded', key: 'op-k2', status: 200, at: AT },
+  { type: 'operation.requestFailed', key: 'op-k1', status: 429, retryAfterMs: 1_000, at: AT },
+  {
+    type: 'operation.requestFailed',
+    key: 'op-k1',
+    status: 400,
+    error: { code: 'BadRequest' },
+    at: AT,
+  },
+  {
+    type: 'notification',
+    notification: {
+      ...callNotification(SAMPLE_CALL_ID, undefined, {
+        resource: 'operation',
+        changeType: 'deleted',
+      }),
+      subresourceId: 'op-1',
+      operation: { status: 'completed', clientContext: 'op-k1', resultInfo: { code: 200 } },
+    },
+    at: AT,
+  },
+  {
+    type: 'notification',
+    notification: {
+      ...callNotification(SAMPLE_CALL_ID, undefined, { resource: 'participants' }),
+      roster: {
+        kind: 'whole',
+        entries: [
+          {
+            participant: { id: 'p1', identity: {}, mediaStreams: [], isMuted: true },
+            removed: false,
+          },
+        ],
+        skipped: 0,
+      },
+    },
+    at: AT,
+  },
+  {
+    type: 'notification',
+    notification: {
+      ...callNotification(SAMPLE_CALL_ID, 'established'),
+      tone: { sequenceId: 1, tone: 'tone1' },
+    },
+    at: AT,
+  },
+];
+
+/** Every sample event: the core lifecycle, call control and operations. */
+export const sampleEvents: readonly CallEvent[] = [
+  ...coreSampleEvents,
+  ...controlSampleEvents,
+  ...operationSampleEvents,
+];
 
 /** Where call control is traversed from: an offered call (adopted, or discovered) and a connected one. */
 export const controlSampleInputs: readonly CallInput[] = [
