@@ -13,4 +13,5 @@ export const acceptingGraph: GraphClient = {
   redirectCall: async () => ({ ok: true, status: 202 }),
   transferCall: async () => ({ ok: true, status: 202 }),
   placeCall: async () => ({ ok: false, status: 0 }),
+  runOperation: async () => ({ ok: true, status: 200 }),
 };

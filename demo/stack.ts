@@ -229,6 +229,8 @@ function observeGraphClient(client: GraphClient, emit: Emit): GraphClient {
         client.transferCall(callId, request),
       ),
     placeCall: observedPlace,
+    // No scenario runs an operation (a prompt, a recording, an invitation): passed on unobserved.
+    runOperation: (callId, operation) => client.runOperation(callId, operation),
   };
 }
 

@@ -2,14 +2,18 @@
  * The default {@link GraphClient}, over `fetch`: the requests the runtime makes to Microsoft
  * Graph on `/communications/calls/{id}` (`DELETE`, `GET`, `POST …/keepAlive`), the call-control
  * requests on a call (`POST …/answer`, `…/reject`, `…/redirect`, `…/transfer`, with a JSON
- * body), and placing a call (`POST /communications/calls`).
+ * body), the operations on a call (`POST …/playPrompt`, `…/recordResponse`,
+ * `…/cancelMediaProcessing`, `…/subscribeToTone`, `…/sendDtmfTones`, `…/mute`, `…/unmute`,
+ * `…/updateRecordingStatus`, `…/participants/invite`, with a JSON body, and
+ * `DELETE …/participants/{participantId}`), and placing a call (`POST /communications/calls`).
  *
  * Every outcome is a value: HTTP failures keep their status, Graph's error body and
- * `Retry-After`; a network error, a timeout, a token that could not be had, a call id that
- * cannot be sent or a body that cannot be written as JSON are `status: 0`. Each request has
- * one hard deadline (`timeoutMs`) covering the token, the response and its body, which holds
- * even when `getToken` or `fetch` never settle. The client never throws or rejects once
- * created, so the runtime can feed each result straight back into the machine as an event.
+ * `Retry-After`; a network error, a timeout, a token that could not be had, a call or
+ * participant id that cannot be sent or a body that cannot be written as JSON are `status: 0`.
+ * Each request has one hard deadline (`timeoutMs`) covering the token, the response and its
+ * body, which holds even when `getToken` or `fetch` never settle. The client never throws or
+ * rejects once created, so the runtime can feed each result straight back into the machine as
+ * an event.
  *
  * @example
  * ```ts
@@ -35,10 +39,18 @@
  */
 import { callIdProblem } from '../graph/callId.js';
 import { callStateOf, graphErrorOf, placedCallOf } from '../graph/graphResponse.js';
+import { type OperationReport, readOperationReport } from '../graph/operationReport.js';
+import { OPERATION_KINDS, type OperationRequest } from '../graph/operationRequests.js';
 import { parseRetryAfter } from '../graph/retryAfter.js';
 import type { GraphError } from '../machine/types.js';
 import { systemClock, type TimerHandle } from './clock.js';
-import type { GetCallResult, GraphClient, GraphResult, PlaceCallResult } from './types.js';
+import type {
+  GetCallResult,
+  GraphClient,
+  GraphResult,
+  OperationResult,
+  PlaceCallResult,
+} from './types.js';
 
 /** The part of `fetch` the client uses; `globalThis.fetch` fits, and so does a fake Graph. */
 export type GraphFetch = (url: string, init: RequestInit) => Promise<Response>;
@@ -109,6 +121,13 @@ interface Payload {
   readonly value: unknown;
 }
 
+/** Where an operation is sent: the method, the path after `…/calls/{id}`, and its body, if any. */
+interface OperationRoute {
+  readonly method: 'POST' | 'DELETE';
+  readonly suffix: string;
+  readonly payload?: Payload;
+}
+
 /**
  * How far a request got, so a deadline can say what it was waiting for: the token (no
  * `clientRequestId` yet), the response, or the body of a `response` that arrived.
@@ -120,6 +139,8 @@ interface Progress {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** The longest participant id sent, in UTF-16 code units; Graph's are GUIDs (36). */
+const MAX_PARTICIPANT_ID_LENGTH = 256;
 // The client sets these per request; letting `headers` override them would send a stale token
 // or break the correlation between a failure and Microsoft's logs.
 const RESERVED_HEADERS = new Set(['authorization', 'client-request-id']);
@@ -143,12 +164,25 @@ const RESERVED_HEADERS = new Set(['authorization', 'client-request-id']);
  * `InvalidResponse`, or `Timeout`/`NetworkError` when the body broke off), because Graph may
  * have created a call all the same: placing it again could ring the callee twice.
  *
+ * `runOperation` sends each operation's body as JSON to its action (`POST …/calls/{id}/playPrompt`,
+ * `…/participants/invite`, …), except `removeParticipant`: `DELETE
+ * …/calls/{id}/participants/{participantId}`, without a body. Any 2xx is `{ ok: true, status }`,
+ * with `operation`, Graph's `commsOperation` as {@link readOperationReport} reads it, when the
+ * body is JSON; an empty body (the 204 to a removal), one that is not JSON or one that broke off
+ * leaves `operation` out, since Graph took the request all the same. A participant id that
+ * cannot be one segment of the URL (empty, longer than 256, `.`/`..`, control characters, a lone
+ * surrogate) is `status: 0`, code `InvalidRequest`, and nothing is sent.
+ *
  * @example
  * ```ts
  * const graph = createGraphClient({ getToken, apiVersion: 'beta', callsPath: 'app' });
  * await graph.keepAlive(callId);       // POST https://graph.microsoft.com/beta/app/calls/{id}/keepAlive
  * const { state } = await graph.getCall(callId); // 'established', 'terminated', …
  * await graph.rejectCall(callId, { reason: 'busy' }); // POST …/calls/{id}/reject → { ok: true, status: 202 }
+ * const played = await graph.runOperation(callId, {
+ *   kind: 'playPrompt',
+ *   request: { prompts: [{ mediaInfo: { uri: 'https://bot.example.com/hello.wav' } }], clientContext: 'k1' },
+ * }); // POST …/calls/{id}/playPrompt → { ok: true, status: 200, operation: { id: '…', status: 'running', … } }
  * ```
  */
 export function createGraphClient(options: GraphClientOptions): GraphClient {
@@ -343,8 +377,17 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     };
   }
 
+  function readOperation(sent: Exchange): OperationResult {
+    if (sent.kind === 'failed' || !sent.response.ok) return answer(sent);
+    // Graph took the operation: a body that is missing, cut short or not JSON loses only the
+    // report, and the operation's notifications (matched by clientContext) still follow.
+    const status = sent.response.status;
+    const operation = sent.body.ok ? operationOf(sent.body.text) : undefined;
+    return operation === undefined ? { ok: true, status } : { ok: true, status, operation };
+  }
+
   // The last net under "never throws": reading the answer runs caller code too (`now`).
-  async function settle<R extends GraphResult | PlaceCallResult>(
+  async function settle<R extends GraphResult | PlaceCallResult | OperationResult>(
     method: string,
     callId: string | undefined,
     suffix: string,
@@ -372,7 +415,120 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
       settle('POST', callId, '/transfer', answer, { what: 'The transfer request', value: request }),
     placeCall: (request) =>
       settle('POST', undefined, '', readPlaced, { what: 'The call to place', value: request }),
+    runOperation: async (callId, operation) => {
+      let route: OperationRoute | GraphError;
+      try {
+        route = routeOf(operation);
+      } catch (reason) {
+        // A getter on the operation threw: plain JavaScript can hand over anything.
+        return { ok: false, status: 0, error: clientError('runOperation', reason) };
+      }
+      if (!('method' in route)) return { ok: false, status: 0, error: route };
+      return settle(route.method, callId, route.suffix, readOperation, route.payload);
+    },
   };
+}
+
+/**
+ * Where an operation goes, or why it cannot be sent. The switch names every kind, so a new one
+ * does not compile until it has a route; the `default` is for plain JavaScript callers only.
+ */
+function routeOf(operation: OperationRequest): OperationRoute | GraphError {
+  // Plain JavaScript can pass anything here; the client never throws.
+  if (typeof operation !== 'object' || operation === null) {
+    return {
+      code: 'InvalidRequest',
+      message: `The operation cannot be sent: it is ${operation === null ? 'null' : typeof operation}, not an object. No request was sent.`,
+    };
+  }
+  const post = (suffix: string): OperationRoute => ({
+    method: 'POST',
+    suffix,
+    payload: { what: `The ${operation.kind} request`, value: operation.request },
+  });
+  switch (operation.kind) {
+    case 'playPrompt':
+    case 'recordResponse':
+    case 'cancelMediaProcessing':
+    case 'subscribeToTone':
+    case 'sendDtmfTones':
+    case 'mute':
+    case 'unmute':
+    case 'updateRecordingStatus':
+      return post(`/${operation.kind}`);
+    case 'invite':
+      return post('/participants/invite');
+    case 'removeParticipant': {
+      const { request } = operation;
+      const participantId: unknown =
+        typeof request === 'object' && request !== null ? request.participantId : undefined;
+      const problem = participantIdProblem(participantId);
+      if (problem !== undefined) {
+        return {
+          code: 'InvalidRequest',
+          message: `The removeParticipant request cannot be sent: ${problem}. No request was sent.`,
+        };
+      }
+      // Checked above, so encoding cannot throw and the id stays one segment of the path.
+      return {
+        method: 'DELETE',
+        suffix: `/participants/${encodeURIComponent(participantId as string)}`,
+      };
+    }
+    default: {
+      const unknown: never = operation;
+      return {
+        code: 'InvalidRequest',
+        message: `The operation cannot be sent: its kind ${describeKind(unknown)} is none of ${OPERATION_KINDS.join(', ')}. No request was sent.`,
+      };
+    }
+  }
+}
+
+/**
+ * What keeps a participant id from being one segment of `…/participants/{participantId}`, or
+ * `undefined`. Never repeats the id, so the answer is safe to log.
+ */
+function participantIdProblem(id: unknown): string | undefined {
+  if (typeof id !== 'string') {
+    return `the participant id is ${id === null ? 'null' : typeof id}, not text`;
+  }
+  if (id === '') return 'the participant id is empty';
+  if (id.length > MAX_PARTICIPANT_ID_LENGTH) {
+    return `the participant id is ${id.length} UTF-16 code units long, more than the ${MAX_PARTICIPANT_ID_LENGTH} accepted (Graph participant ids are about 36)`;
+  }
+  // encodeURIComponent leaves dots alone and a URL resolves these segments:
+  // `DELETE …/calls/{id}/participants/..` would address the call itself.
+  if (id === '.' || id === '..') {
+    return `the participant id "${id}" is a relative path segment: a URL would resolve it to another resource`;
+  }
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if (c <= 0x1f || (c >= 0x7f && c <= 0x9f)) {
+      return `the participant id holds the control character U+${c.toString(16).toUpperCase().padStart(4, '0')} at index ${i}`;
+    }
+  }
+  try {
+    encodeURIComponent(id);
+  } catch {
+    return 'the participant id is not well-formed UTF-16 (it holds an unpaired surrogate)';
+  }
+  return undefined;
+}
+
+function describeKind(operation: object): string {
+  const kind: unknown = (operation as { readonly kind?: unknown }).kind;
+  return typeof kind === 'string' ? JSON.stringify(kind) : typeof kind;
+}
+
+/** Graph's `commsOperation` from a 2xx body, when the body is a JSON object. */
+function operationOf(text: string): OperationReport | undefined {
+  if (text.trim() === '') return undefined;
+  try {
+    return readOperationReport(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
 }
 
 /** What a deadline answers, given how far the request had got. */

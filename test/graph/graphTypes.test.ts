@@ -16,6 +16,13 @@ import type {
   TransferRequest,
 } from '../../src/graph/callRequests.js';
 import {
+  DTMF_TONES,
+  type DtmfTone,
+  type MediaPrompt,
+  type OperationRequests,
+  type RecordingStatus,
+} from '../../src/graph/operationRequests.js';
+import {
   type CallDirection,
   type CallIdentity,
   type CallIdentitySet,
@@ -96,6 +103,78 @@ describe('Graph types conformance', () => {
     >().not.toExtend<GraphAnswerParameters>();
   });
 
+  it('sends operation bodies that fit Graph’s types at compile time (tsc checks these lines)', () => {
+    // The parts Graph's types do have: a prompt, a DTMF key, a recording status, an invitation.
+    expectTypeOf<MediaPrompt>().toExtend<Graph.MediaPrompt>();
+    expectTypeOf<MediaPrompt>().toExtend<Graph.Prompt>();
+    expectTypeOf<DtmfTone>().toEqualTypeOf<Graph.Tone>();
+    // Graph's adds `unknown` and `unknownFutureValue`, which a bot never reports.
+    expectTypeOf<RecordingStatus>().toExtend<Graph.RecordingStatus>();
+    expectTypeOf<
+      Writable<OperationRequests['invite']['participants'][number]>
+    >().toExtend<Graph.InvitationParticipantInfo>();
+    // The clientContext each body carries is the one Graph's commsOperation echoes.
+    expectTypeOf<
+      OperationRequests[Exclude<keyof OperationRequests, 'removeParticipant'>]['clientContext']
+    >().toExtend<NonNullable<Graph.CommsOperation['clientContext']>>();
+
+    // Graph's types have no request bodies for actions: as for call control above, these are
+    // the parameter tables of the v1.0 reference, each parameter typed with Graph's own type.
+    expectTypeOf<Writable<OperationRequests['playPrompt']>>().toExtend<GraphPlayPromptParameters>();
+    expectTypeOf<
+      Writable<OperationRequests['recordResponse']>
+    >().toExtend<GraphRecordResponseParameters>();
+    expectTypeOf<OperationRequests['cancelMediaProcessing']>().toExtend<GraphClientContextOnly>();
+    expectTypeOf<OperationRequests['subscribeToTone']>().toExtend<GraphClientContextOnly>();
+    expectTypeOf<
+      Writable<OperationRequests['sendDtmfTones']>
+    >().toExtend<GraphSendDtmfTonesParameters>();
+    expectTypeOf<OperationRequests['mute']>().toExtend<GraphClientContextOnly>();
+    expectTypeOf<OperationRequests['unmute']>().toExtend<GraphClientContextOnly>();
+    expectTypeOf<
+      OperationRequests['updateRecordingStatus']
+    >().toExtend<GraphUpdateRecordingStatusParameters>();
+    expectTypeOf<Writable<OperationRequests['invite']>>().toExtend<GraphInviteParameters>();
+    // `DELETE …/participants/{id}` has no body: the id is a participant's, a string in Graph's.
+    expectTypeOf<OperationRequests['removeParticipant']['participantId']>().toExtend<
+      NonNullable<Graph.Participant['id']>
+    >();
+
+    // The checks can fail: a key or a status Graph does not know is refused, and so is a
+    // readonly array that is not stripped.
+    expectTypeOf<
+      { tones: ('tone1' | 'tone10')[] } & Omit<
+        Writable<OperationRequests['sendDtmfTones']>,
+        'tones'
+      >
+    >().not.toExtend<GraphSendDtmfTonesParameters>();
+    expectTypeOf<'paused'>().not.toExtend<Graph.RecordingStatus>();
+    expectTypeOf<OperationRequests['playPrompt']>().not.toExtend<GraphPlayPromptParameters>();
+  });
+
+  it('lists every DTMF key of @microsoft/microsoft-graph-types', () => {
+    const fromGraphTypes: Record<Graph.Tone, true> = {
+      tone0: true,
+      tone1: true,
+      tone2: true,
+      tone3: true,
+      tone4: true,
+      tone5: true,
+      tone6: true,
+      tone7: true,
+      tone8: true,
+      tone9: true,
+      star: true,
+      pound: true,
+      a: true,
+      b: true,
+      c: true,
+      d: true,
+      flash: true,
+    };
+    expect([...DTMF_TONES].sort()).toEqual(Object.keys(fromGraphTypes).sort());
+  });
+
   it('reads the identity kinds the docs show for callers and callees, no others', () => {
     const identityKinds: Record<IdentityKind, true> = {
       user: true,
@@ -162,4 +241,50 @@ interface GraphRedirectParameters {
 interface GraphTransferParameters {
   transferTarget: Graph.InvitationParticipantInfo;
   transferee?: Graph.ParticipantInfo;
+}
+
+/**
+ * `POST /communications/calls/{id}/playPrompt` (call-playprompt). v1.0 lists `prompts` and
+ * `clientContext`; `loop` is beta's.
+ */
+interface GraphPlayPromptParameters {
+  prompts: Graph.MediaPrompt[];
+  loop?: boolean;
+  clientContext?: string;
+}
+
+/** `POST /communications/calls/{id}/recordResponse` (call-record). */
+interface GraphRecordResponseParameters {
+  prompts?: Graph.MediaPrompt[];
+  bargeInAllowed?: boolean;
+  initialSilenceTimeoutInSeconds?: number;
+  maxSilenceTimeoutInSeconds?: number;
+  maxRecordDurationInSeconds?: number;
+  playBeep?: boolean;
+  stopTones?: string[];
+  clientContext?: string;
+}
+
+/** `POST …/cancelMediaProcessing`, `…/subscribeToTone`, `…/mute`, `…/unmute`: a clientContext only. */
+interface GraphClientContextOnly {
+  clientContext?: string;
+}
+
+/** `POST /communications/calls/{id}/sendDtmfTones` (call-senddtmftones). */
+interface GraphSendDtmfTonesParameters {
+  tones: Graph.Tone[];
+  delayBetweenTonesMs?: number;
+  clientContext?: string;
+}
+
+/** `POST /communications/calls/{id}/updateRecordingStatus` (call-updaterecordingstatus). */
+interface GraphUpdateRecordingStatusParameters {
+  status: Graph.RecordingStatus;
+  clientContext: string;
+}
+
+/** `POST /communications/calls/{id}/participants/invite` (participant-invite). */
+interface GraphInviteParameters {
+  participants: Graph.InvitationParticipantInfo[];
+  clientContext?: string;
 }

@@ -50,6 +50,7 @@ function silentGraph(): GraphClient {
     redirectCall: never,
     transferCall: never,
     placeCall: never,
+    runOperation: never,
   };
 }
 
@@ -209,6 +210,7 @@ describe('every promise settles', () => {
       redirectCall: () => Promise.reject(new Error('rejected')),
       transferCall: () => Promise.reject(new Error('rejected')),
       placeCall: () => Promise.reject(new Error('rejected')),
+      runOperation: () => Promise.reject(new Error('rejected')),
     };
     const { registry, errors } = openRegistry({
       graph,

@@ -5,12 +5,27 @@ import type {
   RejectRequest,
   TransferRequest,
 } from '../../src/graph/callRequests.js';
+import type { OperationRequest } from '../../src/graph/operationRequests.js';
 import type { GetCallResult, GraphClient, GraphResult } from '../../src/index.js';
 // Not yet exported by the barrel (src/index.ts).
-import type { PlaceCallResult } from '../../src/runtime/types.js';
+import type { OperationResult, PlaceCallResult } from '../../src/runtime/types.js';
 
-/** The requests on an existing call; `PLACE` (placing a call) is scripted apart, its answer has a call in it. */
-type Method = 'DELETE' | 'GET' | 'KEEPALIVE' | 'ANSWER' | 'REJECT' | 'REDIRECT' | 'TRANSFER';
+/**
+ * The requests on an existing call; `OPERATION` is every `runOperation`, whatever its kind (its
+ * body is the operation). `PLACE` (placing a call) is scripted apart, its answer has a call in it.
+ */
+type Method =
+  | 'DELETE'
+  | 'GET'
+  | 'KEEPALIVE'
+  | 'ANSWER'
+  | 'REJECT'
+  | 'REDIRECT'
+  | 'TRANSFER'
+  | 'OPERATION';
+
+/** An answer to a request on a call: a GET's may carry the call's state, an operation's its report. */
+type ScriptedResult = GetCallResult | OperationResult;
 
 interface Pending<T> {
   readonly method: Method;
@@ -32,8 +47,8 @@ export interface ScriptedRequest {
  */
 export class ScriptedGraph implements GraphClient {
   readonly requests: ScriptedRequest[] = [];
-  readonly held: Pending<GetCallResult>[] = [];
-  private readonly scripts: Record<Method, (GetCallResult | 'hold')[]> = {
+  readonly held: Pending<ScriptedResult>[] = [];
+  private readonly scripts: Record<Method, (ScriptedResult | 'hold')[]> = {
     DELETE: [],
     GET: [],
     KEEPALIVE: [],
@@ -41,8 +56,9 @@ export class ScriptedGraph implements GraphClient {
     REJECT: [],
     REDIRECT: [],
     TRANSFER: [],
+    OPERATION: [],
   };
-  private readonly defaults: Record<Method, GetCallResult> = {
+  private readonly defaults: Record<Method, ScriptedResult> = {
     DELETE: { ok: true, status: 204 },
     GET: { ok: false, status: 404 },
     KEEPALIVE: { ok: true, status: 200 },
@@ -50,12 +66,13 @@ export class ScriptedGraph implements GraphClient {
     REJECT: { ok: true, status: 202 },
     REDIRECT: { ok: true, status: 202 },
     TRANSFER: { ok: true, status: 202 },
+    OPERATION: { ok: true, status: 200 },
   };
   private readonly placeScript: PlaceCallResult[] = [];
   private placed = 0;
 
   /** Queues answers for the next requests of one method. */
-  answer(method: Method, ...results: (GetCallResult | 'hold')[]): this {
+  answer(method: Method, ...results: (ScriptedResult | 'hold')[]): this {
     this.scripts[method].push(...results);
     return this;
   }
@@ -73,7 +90,7 @@ export class ScriptedGraph implements GraphClient {
   }
 
   /** Answers the oldest held request. */
-  release(result: GetCallResult): void {
+  release(result: ScriptedResult): void {
     const pending = this.held.shift();
     if (pending === undefined) throw new Error('no held request to release');
     pending.resolve(result);
@@ -107,6 +124,10 @@ export class ScriptedGraph implements GraphClient {
     return this.request('TRANSFER', callId, request);
   }
 
+  runOperation(callId: string, operation: OperationRequest): Promise<OperationResult> {
+    return this.request('OPERATION', callId, operation);
+  }
+
   placeCall(request: PlaceCallRequest): Promise<PlaceCallResult> {
     this.placed += 1;
     const result = this.placeScript.shift() ?? {
@@ -123,7 +144,7 @@ export class ScriptedGraph implements GraphClient {
     return Promise.resolve(result);
   }
 
-  private request(method: Method, callId: string, body?: unknown): Promise<GetCallResult> {
+  private request(method: Method, callId: string, body?: unknown): Promise<ScriptedResult> {
     this.requests.push({
       method,
       callId,
