@@ -391,6 +391,87 @@ async function latencyFigure() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// A meeting's roster: one whole 250-participant roster notification per POST, each changing one
+// participant (a mute, with its rosterSequenceNumber), ingested into a registry with the call;
+// against JSON.parse of the same bodies.
+
+function rosterBodies(callId: string, count: number, size: number): string[] {
+  const people = Array.from({ length: size }, (_, i) => ({
+    '@odata.type': '#microsoft.graph.participant',
+    id: `${callId}-p${i}`,
+    info: {
+      '@odata.type': '#microsoft.graph.participantInfo',
+      identity: {
+        '@odata.type': '#microsoft.graph.identitySet',
+        user: { id: `user-${i}`, displayName: `Participant ${i}`, tenantId: 'tenant' },
+      },
+      region: 'amer',
+      languageId: 'en-US',
+    },
+    mediaStreams: [
+      { mediaType: 'audio', sourceId: String(i), direction: 'sendReceive', serverMuted: false },
+    ],
+    isMuted: false,
+    isInLobby: false,
+    rosterSequenceNumber: 1,
+  }));
+  return Array.from({ length: count }, (_, n) => {
+    const who = people[n % size];
+    if (who !== undefined) {
+      who.isMuted = !who.isMuted;
+      who.rosterSequenceNumber = n + 2;
+    }
+    return JSON.stringify({
+      '@odata.type': '#microsoft.graph.commsNotifications',
+      value: [
+        {
+          '@odata.type': '#microsoft.graph.commsNotification',
+          changeType: 'updated',
+          resourceUrl: `/communications/calls/${callId}/participants`,
+          resourceData: people,
+        },
+      ],
+    });
+  });
+}
+
+async function rosterFigure() {
+  const size = 250;
+  const perRound = quick ? 10 : 50;
+  const rounds = quick ? 1 : 5;
+  const registry = createCallRegistry({ graph: acceptingGraph, keepAliveMs: 0 });
+  const o: number[] = [];
+  const b: number[] = [];
+  for (let round = 0; round <= rounds; round++) {
+    const callId = `roster-${round}`;
+    await registry.track(callId, { state: 'established' });
+    const bodies = rosterBodies(callId, perRound, size);
+    const ours = await timeIt(async () => {
+      for (const body of bodies) await registry.ingest(body);
+    });
+    const base = await timeIt(() => {
+      for (const body of bodies) JSON.parse(body);
+    });
+    if (registry.participants(callId).length !== size) throw new Error('roster not applied');
+    if (round === 0) continue; // warm-up
+    o.push(ours);
+    b.push(base);
+  }
+  await registry.close();
+  const r = { ours: median(o), base: median(b) };
+  const ratio = r.base / r.ours;
+  const perPost = (ms: number) => `${((ms / perRound) * 1_000).toFixed(0)} µs/POST`;
+  rows.push({
+    figure: `roster: a ${size}-participant roster POST applied (vs JSON.parse)`,
+    ours: perPost(r.ours),
+    baseline: perPost(r.base),
+    ratio,
+    target: '≥ 0.3×',
+    pass: ratio >= 0.3,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 
 const figures: Record<string, () => Promise<void>> = {
   ingest: ingestFigures,
@@ -398,6 +479,7 @@ const figures: Record<string, () => Promise<void>> = {
   webhook: webhookFigure,
   steady: steadyFigure,
   latency: latencyFigure,
+  roster: rosterFigure,
 };
 
 if ((globalThis as { gc?: unknown }).gc === undefined) {
