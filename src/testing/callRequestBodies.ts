@@ -112,11 +112,13 @@ class Refusal {
   constructor(readonly message: string) {}
 }
 
-function refuse(message: string): never {
+/** Refuses the body being checked: the message says what was wrong with which field. */
+export function refuse(message: string): never {
   throw new Refusal(message);
 }
 
-function check<T>(
+/** Reads an object body with `read`; its first refusal is the answer, prefixed with `what`. */
+export function check<T>(
   body: unknown,
   what: string,
   read: (body: Record<string, unknown>) => T,
@@ -341,7 +343,7 @@ function modalities<M extends Graph.Modality>(
   return value as M[];
 }
 
-function invitationOf(value: unknown, field: string): InvitationBody {
+export function invitationOf(value: unknown, field: string): InvitationBody {
   const info = objectOf(value, field);
   if (info.identity === undefined || info.identity === null) {
     refuse(
@@ -374,16 +376,16 @@ function identitySetOf(value: unknown, field: string): Graph.CommunicationsIdent
   return set as Graph.CommunicationsIdentitySet;
 }
 
-function objectOf(value: unknown, field: string): Record<string, unknown> {
+export function objectOf(value: unknown, field: string): Record<string, unknown> {
   if (!isRecord(value)) refuse(`${field} must be an object, got ${kindOf(value)}.`);
   return value;
 }
 
-function list(values: readonly string[]): string {
+export function list(values: readonly string[]): string {
   return values.map((v) => `'${v}'`).join(', ');
 }
 
-function show(value: unknown): string {
+export function show(value: unknown): string {
   if (value === undefined) return 'nothing';
   const text = JSON.stringify(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;

@@ -1,10 +1,13 @@
 /**
  * An in-process fake of the Microsoft Graph calls endpoints, with seeded fault injection.
  *
- * It keeps calls with their states and etags, answers `DELETE`, `GET` and `POST …/keepAlive`,
- * and the call-control requests (create, answer, reject, redirect, transfer), checking their
- * bodies and the call's state as Graph does, and posts the change notifications that follow
- * to the bot: to a registry connected with `connect()`, to a function, or to a webhook URL.
+ * It keeps calls with their states, etags and rosters, answers `DELETE`, `GET` and
+ * `POST …/keepAlive`, the call-control requests (create, answer, reject, redirect, transfer),
+ * and the media and participant operations (playPrompt, recordResponse, cancelMediaProcessing,
+ * subscribeToTone, sendDtmfTones, mute, unmute, updateRecordingStatus, invite, and removing a
+ * participant), checking their bodies and the call's state as Graph does, and posts the change
+ * notifications that follow to the bot: to a registry connected with `connect()`, to a
+ * function, or to a webhook URL.
  * Requests reach it through its `fetch` (inject it into `createGraphClient` or
  * `createCallRegistry`) or over HTTP on a loopback port (`listen()`).
  *
@@ -76,6 +79,7 @@ import type {
   FakeCall,
   FakeGraph,
   FakeGraphOptions,
+  FakeOperationKind,
   IncomingCallOptions,
   NotificationTarget,
   ParticipantInfoSpec,
@@ -83,6 +87,16 @@ import type {
   RecordedRequest,
   TransferOutcome,
 } from './fakeGraphTypes.js';
+import {
+  checkOperation,
+  checkOperationOutcome,
+  drawOperationOutcome,
+  FAKE_OPERATION_KINDS,
+  FakeOperations,
+  mayOmitBody,
+  operationKindOf,
+} from './fakeOperations.js';
+import { participantsAnswer, Roster, removalAnswer } from './fakeRoster.js';
 import {
   type CommsNotification,
   created,
@@ -95,6 +109,7 @@ import {
   type Armed,
   armFailure,
   armThrottle,
+  resolveOperationFaults,
   resolveQueueFaults,
   resolveSeed,
 } from './resolveFaults.js';
@@ -111,6 +126,9 @@ interface NewCall {
   readonly mediaConfig?: unknown;
   readonly transfer?: TransferOutcome | undefined;
 }
+
+const SERVED =
+  'The fake Graph serves /communications/calls, /communications/calls/{id}, /communications/calls/{id}/{keepAlive|answer|reject|redirect|transfer|playPrompt|recordResponse|cancelMediaProcessing|subscribeToTone|sendDtmfTones|mute|unmute|updateRecordingStatus}, /communications/calls/{id}/participants[/{participantId}] and /communications/calls/{id}/participants/invite (also under /app/calls).';
 
 const globalClock: Clock = {
   now: () => Date.now(),
@@ -131,7 +149,10 @@ const globalClock: Clock = {
  * later, by `updated terminating` and `deleted terminated` with resultInfo 200/5001), 200 with
  * the call for a GET, 200 for a keepAlive, 202 for answer, reject, redirect and transfer, and
  * 201 with the call for `POST /communications/calls`, each followed by the notifications the
- * docs show for it.
+ * docs show for it. The media and participant operations need a call that is established (or
+ * on hold): 200 with the `commsOperation` (and a `Location`), then, for those answered
+ * `running`, a `deleted` notification on `…/operations/{id}` as the test's
+ * `OperationOutcome` says; 204 for `DELETE …/participants/{id}`, then the whole roster.
  *
  * @example
  * ```ts
@@ -139,8 +160,11 @@ const globalClock: Clock = {
  * const graph = createGraphClient({ getToken: async () => 't', fetch: fake.fetch, baseUrl: fake.baseUrl });
  * const callId = fake.incomingCall({ source: { identity: { phone: { id: '+14255550100' } } } });
  * fake.answer(callId);
+ * fake.scriptOperations(callId, 'completesAfterEnd');
+ * await graph.runOperation(callId, { kind: 'playPrompt', request: { clientContext: 'c1', prompts } });
  * await graph.deleteCall(callId);           // { ok: true, status: 204 }; `terminated` is dropped
  * (await graph.getCall(callId)).status;     // 404: the call is over all the same
+ * // …and the prompt's completion comes after the end
  * ```
  */
 export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
@@ -148,8 +172,13 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
   const queueFaults = resolveQueueFaults(faults);
   const seed = resolveSeed(faults.seed);
   const random = seededRandom(seed);
-  // Call ids come from their own stream, so arming a fault does not change them.
+  // Call ids come from their own stream, so arming a fault does not change them; so do
+  // operation and participant ids, and the draws of operation faults.
   const idRandom = seededRandom(seed ^ 0x5eed_1d5);
+  const operationIdRandom = seededRandom(seed ^ 0x0be4_a7e);
+  const participantIdRandom = seededRandom(seed ^ 0x9a4_7c1d);
+  const operationFaults = resolveOperationFaults(faults);
+  const operationFaultRandom = seededRandom(seed ^ 0xfa_17ed);
   const clock = options.clock ?? globalClock;
   const apiVersion = options.apiVersion ?? 'v1.0';
   if (apiVersion !== 'v1.0' && apiVersion !== 'beta') {
@@ -180,6 +209,14 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
   let failure: Armed | undefined =
     faults.fail &&
     armFailure(faults.fail.next ?? Number.POSITIVE_INFINITY, faults.fail.status, faults.fail);
+  const operations = new FakeOperations({
+    clock,
+    etags,
+    legacy,
+    enqueue,
+    newOperationId: () => drawGuid(operationIdRandom),
+    drawOutcome: () => drawOperationOutcome(operationFaults, operationFaultRandom),
+  });
   let sequence = 0;
   let requestCount = 0;
   let callCount = 0;
@@ -208,6 +245,12 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
     if (changeType === 'created') enqueue(created(call.id, state, built));
     else if (changeType === 'updated') enqueue(updated(call.id, state, built));
     else enqueue(deleted(call.id, extra.wireState === null ? built : { ...built, state }));
+    // The other party joins the roster; its notification only on request (`rosterOnEstablished`):
+    // the docs show none for a two-party call, whose notifications stay the documented sequence.
+    if (state === 'established' && call.roster.joinParties() && options.rosterOnEstablished) {
+      enqueue(call.roster.notification(legacy));
+    }
+    if (call.ended) operations.callEnded(call);
   };
 
   function newCall(direction: MutableCall['direction'], spec: NewCall): MutableCall {
@@ -234,7 +277,14 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
       requestedModalities: spec.requestedModalities ?? ['audio'],
       transfer,
       scriptedTransfers: [],
+      // Replaced below, once the call it describes exists.
+      roster: undefined as unknown as Roster,
+      operations: [],
+      scriptedOperations: [],
+      toneSubscribed: false,
+      toneSequence: 0,
     };
+    call.roster = new Roster(call, () => drawGuid(participantIdRandom));
     if (spec.callbackUri !== undefined) call.callbackUri = spec.callbackUri;
     if (spec.mediaConfig !== undefined) call.mediaConfig = spec.mediaConfig;
     calls.set(id, call);
@@ -266,6 +316,7 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
   // Each scripted action states which states it may start from; `problem` says why not.
   // Graph lets a bot answer, reject or redirect a call only while it is `incoming`, and
   // transfer one that is established (or that it holds).
+  // Operations, and the roster changes and tones only a connected call has, need the media up.
   type Action =
     | 'answer'
     | 'reject'
@@ -275,12 +326,22 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
     | 'setState'
     | 'hangUp'
     | 'get'
-    | 'keepAlive';
+    | 'keepAlive'
+    | FakeOperationKind
+    | 'removeParticipant'
+    | 'pressTone'
+    | 'join'
+    | 'leave'
+    | 'updateParticipant';
+  const CONNECTED: readonly GraphCallState[] = ['established', 'hold'];
   const STARTS: Readonly<Partial<Record<Action, readonly GraphCallState[]>>> = {
     answer: ['incoming'],
     reject: ['incoming'],
     redirect: ['incoming'],
-    transfer: ['established', 'hold'],
+    transfer: CONNECTED,
+    removeParticipant: CONNECTED,
+    pressTone: CONNECTED,
+    ...Object.fromEntries(FAKE_OPERATION_KINDS.map((kind) => [kind, CONNECTED])),
   };
 
   interface Problem {
@@ -326,6 +387,17 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
     throw new Error(`fake Graph: ${action}(${callId}): ${found.message}${hint}`);
   }
 
+  /** A call the fake knows, over or not; throws naming the known ones. */
+  function known(callId: string, method: string): MutableCall {
+    const call = calls.get(callId);
+    if (call === undefined) {
+      throw new Error(
+        `fake Graph: ${method}(${callId}): no such call. Known calls: ${[...calls.keys()].join(', ') || 'none'}.`,
+      );
+    }
+    return call;
+  }
+
   // ── HTTP ────────────────────────────────────────────────────────────────────────────────
 
   /** The body as it came: none, JSON, or text that is not JSON. */
@@ -367,6 +439,8 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
       path: url.pathname,
       ...(route?.callId !== undefined && { callId: route.callId }),
       ...(route?.action !== undefined && { action: route.action }),
+      ...(route?.participantId !== undefined && { participantId: route.participantId }),
+      ...(answer.operationId !== undefined && { operationId: answer.operationId }),
       status: answer.status,
       at,
       authorization: authHeader !== null && /^Bearer\s/i.test(authHeader),
@@ -412,12 +486,7 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
         fault: 'fail',
       };
     }
-    if (route === undefined) {
-      return errorAnswer(
-        400,
-        'The fake Graph serves /communications/calls, /communications/calls/{id} and /communications/calls/{id}/{keepAlive|answer|reject|redirect|transfer} (also under /app/calls).',
-      );
-    }
+    if (route === undefined) return errorAnswer(400, SERVED);
     if (route.callId === undefined) {
       if (method !== 'POST') return errorAnswer(405, `${method} is not supported on /calls.`);
       return createCall(body, route);
@@ -436,6 +505,7 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
       }
       return errorAnswer(405, `${method} is not supported on a call; use GET or DELETE.`);
     }
+    if (route.action.toLowerCase() === 'participants') return participantsRequest(method, route);
     const action = route.action.toLowerCase();
     if (method !== 'POST') return errorAnswer(405, `${route.action} takes POST, not ${method}.`);
     switch (action) {
@@ -469,9 +539,57 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
             replaces !== undefined && replaces !== null,
           );
         });
-      default:
-        return errorAnswer(400, `Unknown action ${route.action}.`);
+      default: {
+        const kind = operationKindOf(action);
+        if (kind !== undefined) return operationRequest(callId, kind, body, route);
+        return errorAnswer(400, `Unknown action ${route.action}. ${SERVED}`);
+      }
     }
+  }
+
+  /** A media or participant operation: its body first, then the call, then its state. */
+  function operationRequest(
+    callId: string,
+    kind: FakeOperationKind,
+    body: RequestBody,
+    route: Route,
+  ): Answer {
+    const value = body.kind === 'none' && mayOmitBody(kind) ? { json: {} } : jsonOf(body, kind);
+    if (!('json' in value)) return value;
+    const checked = checkOperation(kind, value.json);
+    if (!checked.ok) return errorAnswer(400, checked.message);
+    const found = problem(callId, kind);
+    if (!('id' in found)) return refusal(found);
+    return operations.start(found, checked.body, `${callUrl(route, callId)}/operations`);
+  }
+
+  /** `GET …/participants[/{id}]`, and `DELETE …/participants/{id}`: removing someone from the call. */
+  function participantsRequest(method: string, route: Route): Answer {
+    const { callId = '', participantId } = route;
+    if (method !== 'GET' && !(method === 'DELETE' && participantId !== undefined)) {
+      return errorAnswer(
+        405,
+        `${method} is not supported on ${participantId === undefined ? '…/participants; use GET' : 'a participant; use GET or DELETE'}.`,
+      );
+    }
+    const found = problem(callId, method === 'GET' ? 'get' : 'removeParticipant');
+    if (!('id' in found)) return refusal(found);
+    if (method === 'GET') {
+      return participantsAnswer(
+        found.roster,
+        participantId,
+        `${callUrl(route, callId)}/participants`,
+      );
+    }
+    const answer = removalAnswer(found.roster, participantId ?? '');
+    if (answer.status === 204) enqueue(found.roster.notification(legacy));
+    return answer;
+  }
+
+  /** The call's URL as the request spelled its origin and version. */
+  function callUrl(route: Route, callId: string): string {
+    const prefix = route.version === '' ? '' : `/${route.version}`;
+    return `${route.origin}${prefix}/communications/calls/${encodeURIComponent(callId)}`;
   }
 
   function refusal(found: Problem): Answer {
@@ -598,16 +716,33 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
       transferCall(advance, call, outcome, false);
     },
     scriptTransfers(callId, ...outcomes) {
-      const call = calls.get(callId);
-      if (call === undefined) {
-        throw new Error(
-          `fake Graph: scriptTransfers(${callId}): no such call. Known calls: ${[...calls.keys()].join(', ') || 'none'}.`,
-        );
-      }
-      call.scriptedTransfers.push(
+      known(callId, 'scriptTransfers').scriptedTransfers.push(
         ...outcomes.map((outcome, i) => checkTransferOutcome(outcome, `outcomes[${i}]`)),
       );
     },
+    scriptOperations(callId, ...outcomes) {
+      known(callId, 'scriptOperations').scriptedOperations.push(
+        ...outcomes.map((outcome, i) => checkOperationOutcome(outcome, `outcomes[${i}]`)),
+      );
+    },
+    participants: (callId) => known(callId, 'participants').roster.list(),
+    join(callId, participant) {
+      const call = scripted(callId, 'join');
+      const joined = call.roster.join(participant);
+      enqueue(call.roster.notification(legacy));
+      return joined;
+    },
+    leave(callId, participantId) {
+      const call = scripted(callId, 'leave');
+      call.roster.leave(participantId);
+      enqueue(call.roster.notification(legacy));
+    },
+    updateParticipant(callId, participantId, changes) {
+      const call = scripted(callId, 'updateParticipant');
+      call.roster.change(participantId, changes);
+      enqueue(call.roster.notification(legacy));
+    },
+    pressTone: (callId, tone) => operations.pressTone(scripted(callId, 'pressTone'), tone),
     remoteHangUp(callId, opts = {}) {
       remoteHangUpCall(advance, scripted(callId, 'remoteHangUp'), opts.resultInfo);
     },
@@ -649,6 +784,7 @@ export function createFakeGraph(options: FakeGraphOptions = {}): FakeGraph {
       closed = true;
       connection = undefined;
       webhookAbort.abort(new Error('the fake Graph was closed'));
+      operations.close();
       await queue.close();
       await Promise.all([...servers].map((server) => server.close()));
       servers.clear();

@@ -11,10 +11,14 @@ import type { ChangeType } from '../graph/notification.js';
 import { participantJson } from './callParties.js';
 import type {
   CallModality,
+  FakeRecordingStatus,
+  OperationOutcome,
   ParticipantInfoSpec,
   TransferOutcome,
   TransferOutcomeSpec,
 } from './fakeGraphTypes.js';
+import type { MutableOperation } from './fakeOperations.js';
+import type { Roster } from './fakeRoster.js';
 import type { LegacyShape, NotifyResultInfo } from './notify.js';
 
 /** A call as the fake keeps it; `FakeCall` is its public, read-only view. */
@@ -36,6 +40,16 @@ export interface MutableCall {
   transfer: TransferOutcome;
   /** Outcomes of the next transfers, one each. */
   scriptedTransfers: TransferOutcome[];
+  /** Who is in the call. */
+  roster: Roster;
+  /** Every operation asked for, in order. */
+  operations: MutableOperation[];
+  /** Outcomes of the next operations that report later, one each. */
+  scriptedOperations: OperationOutcome[];
+  toneSubscribed: boolean;
+  /** The `sequenceId` of the last tone sent. */
+  toneSequence: number;
+  recordingStatus?: FakeRecordingStatus;
 }
 
 /** What a change carries besides its state. */

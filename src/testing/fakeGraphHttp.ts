@@ -10,12 +10,19 @@ export interface Answer {
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
   readonly fault?: 'throttle' | 'fail';
+  /** The operation the request started, for the record. */
+  readonly operationId?: string;
 }
 
 /** The call endpoint a request names. */
 export interface Route {
   readonly callId?: string;
+  /**
+   * What follows the call id, as requested: one segment (`keepAlive`, `playPrompt`, …),
+   * `participants/invite`, or `participants` (with `participantId` for one of them).
+   */
   readonly action?: string;
+  readonly participantId?: string;
   /** The origin and version segment as requested, for `@odata.context`. */
   readonly origin: string;
   readonly version: string;
@@ -34,8 +41,6 @@ const ERROR_CODES: Readonly<Record<number, string>> = {
   503: 'ServiceUnavailable',
   504: 'GatewayTimeout',
 };
-
-const ACTIONS = ['keepalive', 'answer', 'reject', 'redirect', 'transfer'] as const;
 
 /** Turns an {@link Answer} into a `Response` with Graph's headers and error-body ids. */
 export function respond(
@@ -67,6 +72,12 @@ export function respond(
   return new Response(JSON.stringify(body), { status: answer.status, headers });
 }
 
+/**
+ * The call endpoint of a URL: `…/calls`, `…/calls/{id}`, `…/calls/{id}/{action}`,
+ * `…/calls/{id}/participants[/{participantId}]` or `…/calls/{id}/participants/invite`, under
+ * `/communications` or `/app`, with or without a version segment. Which actions exist is the
+ * handler's business.
+ */
 export function routeOf(url: URL): Route | undefined {
   const segments = url.pathname.split('/').filter((s) => s !== '');
   let version = '';
@@ -78,16 +89,20 @@ export function routeOf(url: URL): Route | undefined {
   if ((root !== 'communications' && root !== 'app') || segments[1]?.toLowerCase() !== 'calls') {
     return undefined;
   }
-  if (segments.length > 4) return undefined;
-  const rawId = segments[2];
-  const action = segments[3];
-  if (action !== undefined && !(ACTIONS as readonly string[]).includes(action.toLowerCase())) {
-    return undefined;
-  }
+  const [rawId, action, sub, ...beyond] = segments.slice(2);
   const { origin } = url;
   if (rawId === undefined) return { origin, version };
   const callId = safeDecode(rawId);
-  return action === undefined ? { origin, version, callId } : { origin, version, callId, action };
+  if (action === undefined) return { origin, version, callId };
+  if (beyond.length > 0) return undefined;
+  if (action.toLowerCase() !== 'participants') {
+    return sub === undefined ? { origin, version, callId, action } : undefined;
+  }
+  if (sub === undefined) return { origin, version, callId, action };
+  if (sub.toLowerCase() === 'invite') {
+    return { origin, version, callId, action: `${action}/${sub}` };
+  }
+  return { origin, version, callId, action, participantId: safeDecode(sub) };
 }
 
 /**

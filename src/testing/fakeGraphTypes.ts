@@ -20,8 +20,10 @@ import type { RecordedDelivery } from './deliveryQueue.js';
 import type {
   CommsNotification,
   CommsNotifications,
+  DtmfTone,
   LegacyShape,
   NotifyResultInfo,
+  OperationStatus,
 } from './notify.js';
 
 export type { RecordedDelivery } from './deliveryQueue.js';
@@ -78,6 +80,19 @@ export interface FakeGraphFaults {
   };
   /** Put up to this many notifications in one POST (Graph's envelope is a batch). Default 1. */
   readonly batch?: number;
+  /**
+   * How operations that report later (playPrompt, recordResponse, sendDtmfTones, invite) end
+   * when {@link FakeGraph.scriptOperations} scripted nothing for them: each a probability,
+   * drawn once per operation from the seed; together at most 1. The rest complete.
+   */
+  readonly operations?: {
+    /** Ends `failed` (500/9999). */
+    readonly fail?: number;
+    /** Stays `running`: no notification until the bot cancels it. */
+    readonly neverComplete?: number;
+    /** Reports its completion only after the call has ended. */
+    readonly completeAfterEnd?: number;
+  };
 }
 
 /** Options of {@link createFakeGraph}. */
@@ -98,6 +113,14 @@ export interface FakeGraphOptions {
   readonly etags?: boolean;
   /** Emit notifications in an older shape (`/app/calls` resource, `callState`, …). */
   readonly legacy?: LegacyShape;
+  /**
+   * Post the whole roster (`updated` on `…/participants`) right after a call's first
+   * `established`, as Graph does when a bot joins a group call or a meeting, so a bot knows
+   * who is there before anything changes. Default `false`: the roster is kept (see
+   * {@link FakeGraph.participants}) but notified only when it changes, and a two-party call's
+   * notifications are the sequence the docs show.
+   */
+  readonly rosterOnEstablished?: boolean;
   /** Accept a bearer token or not (401 when not). Default: any non-empty token. */
   readonly authorize?: (token: string) => boolean;
   /**
@@ -131,6 +154,12 @@ export interface FakeCall {
   /** The bot's own participant id in the call, as Graph reports it. */
   readonly myParticipantId: string;
   readonly requestedModalities: readonly CallModality[];
+  /** Every operation the bot asked for on the call, in order. */
+  readonly operations: readonly FakeOperation[];
+  /** The bot asked for tones (`subscribeToTone`): {@link FakeGraph.pressTone} may send them. */
+  readonly toneSubscribed: boolean;
+  /** The last status the bot reported with `updateRecordingStatus`. */
+  readonly recordingStatus?: FakeRecordingStatus;
 }
 
 /** One request the fake answered. */
@@ -140,8 +169,15 @@ export interface RecordedRequest {
   /** The URL's path, e.g. `/v1.0/communications/calls/{id}`. */
   readonly path: string;
   readonly callId?: string;
-  /** The action segment after the call id: `keepAlive`, `answer`, … */
+  /**
+   * What follows the call id, as requested: `keepAlive`, `answer`, `playPrompt`, …,
+   * `participants/invite`, or `participants` (for `…/participants/{participantId}`).
+   */
   readonly action?: string;
+  /** The participant of `…/participants/{participantId}`. */
+  readonly participantId?: string;
+  /** The id of the operation the request started (the `id` of the `commsOperation` answered). */
+  readonly operationId?: string;
   readonly status: number;
   /** Epoch ms, by the fake's clock. */
   readonly at: number;
@@ -221,6 +257,131 @@ export interface TransferOutcomeSpec {
   readonly consultative?: boolean;
   /** Report this resultInfo instead of the documented one. */
   readonly resultInfo?: NotifyResultInfo;
+}
+
+/**
+ * The operations the fake answers on a call: `POST …/calls/{id}/{kind}`, and
+ * `POST …/calls/{id}/participants/invite` for `invite`.
+ */
+export type FakeOperationKind =
+  | 'playPrompt'
+  | 'recordResponse'
+  | 'cancelMediaProcessing'
+  | 'subscribeToTone'
+  | 'sendDtmfTones'
+  | 'mute'
+  | 'unmute'
+  | 'updateRecordingStatus'
+  | 'invite';
+
+/** A status `updateRecordingStatus` reports. */
+export type FakeRecordingStatus = 'recording' | 'notRecording' | 'failed';
+
+/**
+ * How the fake ends an operation that Graph answers `running` and reports later (playPrompt,
+ * recordResponse, sendDtmfTones, invite). The others (cancelMediaProcessing, subscribeToTone,
+ * mute, unmute, updateRecordingStatus) are `completed` in their answer and take no outcome.
+ *
+ * - `'completes'` (default): a `deleted` notification on `…/operations/{id}` with status
+ *   `completed`, as the docs show it (playPrompt 200/0; recordResponse 200/8515 with a
+ *   `recordingLocation`; sendDtmfTones `completedSuccessfully`; invite, then the roster with
+ *   the invited participants).
+ * - `'fails'`: the same with status `failed` and resultInfo 500/9999; an invite adds no one.
+ * - `'neverCompletes'`: no notification, ever (a `cancelMediaProcessing` still cancels a
+ *   prompt or a recording, as it would a running one).
+ * - `'completesAfterEnd'`: no notification while the call lives; its completion comes after
+ *   the call's `terminated`.
+ * - an object: `completes` or `fails`, `afterMs` later by the fake's clock (a prompt that
+ *   plays for a while, which a `cancelMediaProcessing` can still cancel), with the
+ *   `resultInfo` or `completionReason` chosen by the test.
+ *
+ * When the call ends, Graph sends nothing more about its running operations, except those
+ * scripted `'completesAfterEnd'`.
+ *
+ * @example
+ * ```ts
+ * fake.scriptOperations(callId, 'neverCompletes', 'fails');   // the next two operations
+ * fake.scriptOperations(callId, { result: 'completes', afterMs: 5_000 }); // then a 5 s prompt
+ * ```
+ */
+export type OperationOutcome =
+  | 'completes'
+  | 'fails'
+  | 'neverCompletes'
+  | 'completesAfterEnd'
+  | OperationOutcomeSpec;
+
+/** The object form of {@link OperationOutcome}. */
+export interface OperationOutcomeSpec {
+  readonly result: 'completes' | 'fails';
+  /** Report it this many ms after the request, by the fake's clock. Default 0: right after the answer. */
+  readonly afterMs?: number;
+  /** Report this resultInfo instead of the documented one. */
+  readonly resultInfo?: NotifyResultInfo;
+  /** Report this `completionReason` instead of the documented one. */
+  readonly completionReason?: string;
+}
+
+/** An operation the bot asked for, as the fake keeps it. The object is live. */
+export interface FakeOperation {
+  /** The `commsOperation` id of the answer. */
+  readonly id: string;
+  readonly kind: FakeOperationKind;
+  readonly clientContext?: string;
+  /** `running` until the fake reports how it ended (or for ever, once the call ended without a report). */
+  readonly status: OperationStatus;
+  /** How it was set to end; absent for the operations completed in their answer. */
+  readonly outcome?: OperationOutcome;
+}
+
+/** One media stream of a participant, as the roster carries it. */
+export interface FakeMediaStream {
+  readonly mediaType: CallModality;
+  readonly label?: string;
+  readonly sourceId: string;
+  readonly direction: 'sendReceive' | 'sendOnly' | 'receiveOnly' | 'inactive';
+  readonly serverMuted: boolean;
+}
+
+/** A participant of a fake call's roster. A copy: it does not change with the roster. */
+export interface FakeParticipant {
+  /** Graph's participant id; the bot's is the call's `myParticipantId`. */
+  readonly id: string;
+  /** `info`: the identity, and region, language, endpoint type when known. */
+  readonly info: ParticipantInfoSpec;
+  /** One stream per modality of the call (`data` has none). */
+  readonly mediaStreams: readonly FakeMediaStream[];
+  readonly isMuted: boolean;
+  readonly isInLobby: boolean;
+  /** The roster version in which this participant last changed. */
+  readonly rosterSequenceNumber: number;
+}
+
+/**
+ * Someone who joins a fake call ({@link FakeGraph.join}): who it is, as a
+ * `participantInfo`, and how it joins.
+ *
+ * @example
+ * ```ts
+ * fake.join(callId, { identity: { user: { id: 'b7d1…', displayName: 'Bob' } }, isMuted: true });
+ * ```
+ */
+export interface FakeParticipantSpec extends ParticipantInfoSpec {
+  /** The participant id. Default: a GUID drawn from the seed. */
+  readonly id?: string;
+  /** Default `false`. */
+  readonly isMuted?: boolean;
+  /** Default `false`. */
+  readonly isInLobby?: boolean;
+  /** Its media streams. Default: the call's modalities. */
+  readonly modalities?: readonly CallModality[];
+}
+
+/** What {@link FakeGraph.updateParticipant} changes. */
+export interface ParticipantChanges {
+  readonly isMuted?: boolean;
+  /** `false` admits a participant from the lobby. */
+  readonly isInLobby?: boolean;
 }
 
 /** Options of {@link FakeGraph.placeCall}. */
@@ -331,6 +492,68 @@ export interface FakeGraph {
    * ```
    */
   scriptTransfers(callId: string, ...outcomes: readonly TransferOutcome[]): void;
+  /**
+   * Decides how the next operations of a call that report later end (playPrompt,
+   * recordResponse, sendDtmfTones, invite: a `POST` each), one outcome per operation, in
+   * order; after them, operations complete (or as `faults.operations` draws). Throws for a
+   * call the fake does not know, or an outcome that is not an {@link OperationOutcome}.
+   *
+   * @example
+   * ```ts
+   * const callId = fake.placeCall();
+   * fake.scriptOperations(callId, 'fails', 'completesAfterEnd');
+   * // The bot's next playPrompt: 200 running, then `deleted` …/operations/{id} with status failed.
+   * // The one after it: 200 running, and its completion only after the call's `terminated`.
+   * ```
+   */
+  scriptOperations(callId: string, ...outcomes: readonly OperationOutcome[]): void;
+  /**
+   * The roster of a call (a copy): the bot from the start, the caller or callees once the call
+   * is established, then whoever was invited or joined, less whoever left. Throws for a call
+   * the fake does not know.
+   *
+   * @example
+   * ```ts
+   * fake.participants(callId).map((p) => [p.id, p.isMuted]);
+   * // [[myParticipantId, false], ['…', false]]
+   * ```
+   */
+  participants(callId: string): readonly FakeParticipant[];
+  /**
+   * Someone joins a live call: notifies the whole roster (`updated` on `…/participants`), and
+   * returns the new participant's id. Throws for a call that is unknown or over, or an id
+   * already in the roster.
+   *
+   * @example
+   * ```ts
+   * const bob = fake.join(callId, { identity: { user: { id: 'b7d1…', displayName: 'Bob' } } });
+   * fake.updateParticipant(callId, bob, { isMuted: true });
+   * fake.leave(callId, bob);
+   * ```
+   */
+  join(callId: string, participant: FakeParticipantSpec): string;
+  /**
+   * A participant leaves a live call: notifies the whole roster without it. Throws for a call
+   * that is unknown or over, a participant not in the roster, or the bot itself (use
+   * `remoteHangUp` or `setState` to end the call instead).
+   */
+  leave(callId: string, participantId: string): void;
+  /** A participant mutes, unmutes, or leaves the lobby: notifies the whole roster. Throws as `leave` does. */
+  updateParticipant(callId: string, participantId: string, changes: ParticipantChanges): void;
+  /**
+   * The caller presses a key: an `updated` notification on the call that repeats its state and
+   * carries `toneInfo { sequenceId, tone }`, the sequence numbered from 1 per call. Returns
+   * the sequence id sent. Throws for a call that is not established (or on hold), or whose bot
+   * has not subscribed to tones (`POST …/subscribeToTone`): Graph would send it nothing.
+   *
+   * @example
+   * ```ts
+   * // after the bot's POST …/subscribeToTone
+   * fake.pressTone(callId, 'tone1'); // 1
+   * fake.pressTone(callId, 'pound'); // 2
+   * ```
+   */
+  pressTone(callId: string, tone: DtmfTone): number;
   /** The other side hangs up: `terminating`, then `deleted` `terminated` (200/18503 unless given). */
   remoteHangUp(callId: string, options?: { readonly resultInfo?: NotifyResultInfo }): void;
   /** Moves a live call to any state and notifies it: for lifecycles the scripted ones do not cover. */

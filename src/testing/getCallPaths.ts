@@ -122,6 +122,12 @@ function describeEvent(event: CallEvent): string {
     case 'redirect.failed':
     case 'transfer.failed':
       return `${event.type.replace('.failed', '')} ${event.status}`;
+    case 'operation':
+      return `${event.operation.kind}`;
+    case 'operation.responded':
+      return `operation ${event.status}${event.report?.status === undefined ? '' : ` ${event.report.status}`}`;
+    case 'operation.requestFailed':
+      return `operation ${event.status}`;
     case 'hangUp':
     case 'deadline.reached':
     case 'answer':

@@ -43,6 +43,30 @@ export function resolveQueueFaults(faults: FakeGraphFaults): QueueFaults {
   };
 }
 
+/** The probabilities that an operation nothing scripted fails, never completes, or completes after the call. */
+export interface OperationFaults {
+  readonly fail: number;
+  readonly neverComplete: number;
+  readonly completeAfterEnd: number;
+}
+
+export function resolveOperationFaults(faults: FakeGraphFaults): OperationFaults {
+  const given = faults.operations ?? {};
+  const resolved = {
+    fail: probability('operations.fail', given.fail),
+    neverComplete: probability('operations.neverComplete', given.neverComplete),
+    completeAfterEnd: probability('operations.completeAfterEnd', given.completeAfterEnd),
+  };
+  const total = resolved.fail + resolved.neverComplete + resolved.completeAfterEnd;
+  // A little slack: 0.1 + 0.2 + 0.7 adds up to a hair over 1 in floating point.
+  if (total > 1 + 1e-9) {
+    throw new RangeError(
+      `createFakeGraph: faults.operations are the shares of one draw, so together they must be at most 1, got ${total} (${JSON.stringify(given)}).`,
+    );
+  }
+  return resolved;
+}
+
 export function resolveSeed(seed: number | undefined): number {
   if (seed === undefined) return 1;
   if (!Number.isSafeInteger(seed)) {

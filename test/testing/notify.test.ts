@@ -2,7 +2,7 @@
 // byte for byte where an example exists), and the library's own parser reads it into exactly
 // the intended CallNotification.
 import { describe, expect, it } from 'vitest';
-import { type CallNotification, parseNotifications } from '../../src/index.js';
+import { type CallNotification, parseNotifications, readRoster } from '../../src/index.js';
 import { type CommsNotification, notify } from '../../src/testing/index.js';
 import { corpusFile } from '../support/corpus.js';
 
@@ -268,7 +268,12 @@ describe('notify: sub-resources', () => {
       resource: 'participants',
       resourcePath: `${PATH}/participants`,
       dataType: '#microsoft.graph.participant',
+      roster: readRoster('updated', item.resourceData),
       raw: item,
+    });
+    expect(parseOne(item).roster).toMatchObject({
+      kind: 'whole',
+      entries: [{ participant: { id: 'p-alice', isMuted: true } }, { removed: false }],
     });
   });
 
@@ -293,6 +298,11 @@ describe('notify: sub-resources', () => {
       subresourceId: 'op-1',
       resultInfo: { code: 200, subcode: 0, message: 'Action completed successfully.' },
       dataType: '#microsoft.graph.playPromptOperation',
+      operation: {
+        status: 'completed',
+        resultInfo: { code: 200, subcode: 0, message: 'Action completed successfully.' },
+        dataType: '#microsoft.graph.playPromptOperation',
+      },
       raw: item,
     });
   });
@@ -323,6 +333,7 @@ describe('notify: sub-resources', () => {
       state: 'established',
       etag: 'W/"4"',
       dataType: '#microsoft.graph.call',
+      tone: { sequenceId: 3, tone: 'tone5' },
       raw: item,
     });
   });
