@@ -213,29 +213,38 @@ export function runDueOperations(context: CallContext, event: CallEvent): Operat
   const operations = context.operations.map((op) => {
     if (op.dueAt === null || op.dueAt > at) return op;
     changed = true;
-    switch (op.waiting) {
-      case 'retry': {
-        const again: OperationProgress = {
-          ...op,
-          attempts: op.attempts + 1,
-          updatedAt: at,
-          waiting: 'response',
-          dueAt: at + context.options.requestTimeoutMs,
-        };
-        emitted.push(request(context, again, at));
-        return again;
-      }
-      case 'response':
-        // No answer in time: a transient failure, retried (or given up) by the same rules.
-        return afterFailedRequest(context, op, overdue(context, op, at), at);
-      case 'completion':
-        return finished(op, 'failed', at, 'timedOut');
-      case null:
-        return { ...op, dueAt: null };
-    }
+    return dueOperation(context, op, at, emitted);
   });
   if (!changed) return unchanged(context);
   return settle(context, operations, emitted, at);
+}
+
+function dueOperation(
+  context: CallContext,
+  op: OperationProgress,
+  at: number,
+  emitted: CallEmitted[],
+): OperationProgress {
+  switch (op.waiting) {
+    case 'retry': {
+      const again: OperationProgress = {
+        ...op,
+        attempts: op.attempts + 1,
+        updatedAt: at,
+        waiting: 'response',
+        dueAt: at + context.options.requestTimeoutMs,
+      };
+      emitted.push(request(context, again, at));
+      return again;
+    }
+    case 'response':
+      // No answer in time: a transient failure, retried (or given up) by the same rules.
+      return afterFailedRequest(context, op, overdue(context, op, at), at);
+    case 'completion':
+      return finished(op, 'failed', at, 'timedOut');
+    case null:
+      return { ...op, dueAt: null };
+  }
 }
 
 /** A notification on `…/operations/{id}`: the operation it names moves on, if it is ours. */

@@ -35,8 +35,6 @@ export interface RosterStep {
   readonly emitted: readonly CallEmitted[];
 }
 
-type Left = RosterState['left'][number];
-
 /** Applies a roster notification; the context is returned as it was when nothing changed. */
 export function trackRoster(context: CallContext, n: CallNotification, at: number): RosterStep {
   const report = n.roster;

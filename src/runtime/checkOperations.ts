@@ -67,7 +67,7 @@ export function playPromptOperation(
 
 export function recordResponseOperation(
   clientContext: string,
-  options: RecordResponseOptions,
+  options: Omit<RecordResponseOptions, 'prompts'> & { prompts?: unknown },
 ): OperationRequest {
   const method = 'recordResponse';
   const fields = objectOf(method, options, 'options');

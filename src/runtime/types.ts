@@ -213,7 +213,10 @@ export interface CallRegistry {
   /** Plays the prompts, then records what the caller says; `recordingLocation` says where Graph put it. */
   recordResponse(
     callId: string,
-    options?: RecordResponseOptions & { timeoutMs?: number },
+    options?: Omit<RecordResponseOptions, 'prompts'> & {
+      prompts?: PromptSpec | readonly PromptSpec[];
+      timeoutMs?: number;
+    },
   ): Promise<CallOperation>;
   /** Stops every prompt and recording under way (those end as failed, `operationCanceled`). */
   cancelMediaProcessing(callId: string): Promise<CallOperation>;

@@ -19,13 +19,13 @@ import { type CommsNotification, notify } from '../../src/testing/index.js';
 import { drive } from '../support/drive.js';
 
 const callId = 'call-1';
-const PROMPT: OperationRequest = {
+const PROMPT = {
   kind: 'playPrompt',
   request: {
     prompts: [{ mediaInfo: { uri: 'https://bot.example.com/a.wav' } }],
     clientContext: 'k1',
   },
-};
+} as const satisfies OperationRequest;
 
 function parsed(item: CommsNotification): CallNotification {
   const { notifications } = parseNotifications({ value: [item] });
@@ -38,7 +38,7 @@ const note = (item: CommsNotification, at: number): CallEvent => ({
   notification: parsed(item),
   at,
 });
-const ask = (at: number, operation = PROMPT, key = 'k1'): CallEvent => ({
+const ask = (at: number, operation: OperationRequest = PROMPT, key = 'k1'): CallEvent => ({
   type: 'operation',
   key,
   operation,

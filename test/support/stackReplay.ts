@@ -266,6 +266,13 @@ const TOLD = {
   'call.commandRejected': true,
   'call.commandFailed': true,
   'call.transferFailed': true,
+  'operation.rejected': true,
+  'operation.completed': true,
+  'operation.failed': true,
+  'call.tone': true,
+  'participant.joined': true,
+  'participant.left': true,
+  'participant.updated': true,
 } as const satisfies Record<Exclude<CallEmitted['type'], `graph.${string}`>, true> &
   Partial<Record<RegistryEventType, true>>;
 
@@ -308,6 +315,17 @@ function gist(e: CallEmitted): string {
       return event.resultInfo === undefined
         ? event.type
         : `${event.type} ${event.resultInfo.code}/${event.resultInfo.subcode}`;
+    case 'operation.rejected':
+      return `${event.type} ${event.kind}: ${event.reason}`;
+    case 'operation.completed':
+    case 'operation.failed':
+      return `${event.type} ${event.operation.kind} ${event.operation.status}`;
+    case 'call.tone':
+      return `${event.type} ${event.sequenceId} ${event.tone}`;
+    case 'participant.joined':
+    case 'participant.left':
+    case 'participant.updated':
+      return `${event.type} ${event.participant.id}`;
     case 'call.incoming':
     case 'call.established':
     case 'notification.subresource':
@@ -478,6 +496,12 @@ async function perform(
     case 'deadline.reached':
       await advanceTo(store.nextDueAt());
       return;
+    // The model paths never hold operations (they are traversed from the chart's states);
+    // test/operations drives them through the stack against the fake Graph.
+    case 'operation':
+    case 'operation.responded':
+    case 'operation.requestFailed':
+      throw new Unperformable(`${event.type} is not part of the replayed model`);
   }
 }
 
