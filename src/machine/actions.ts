@@ -236,6 +236,9 @@ export const updates = {
   noteEstablished: (context, event) =>
     context.establishedAt === null ? { ...context, establishedAt: atOf(context, event) } : context,
 
+  // Answered or not (short of 404), the keepAlive was sent: the next is due a period later.
+  noteKeepAlive: (context, event) => ({ ...context, keepAliveAt: atOf(context, event) }),
+
   concludeVerified: (context, event) =>
     conclude(context, context.hangUp === null ? 'remote' : 'hungUp', atOf(context, event)),
 

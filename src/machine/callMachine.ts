@@ -294,6 +294,7 @@ export const callMachine = setup({
     dropCommand: update('dropCommand'),
     noteOffered: update('noteOffered'),
     noteEstablished: update('noteEstablished'),
+    noteKeepAlive: update('noteKeepAlive'),
   },
 }).createMachine({
   id: 'call',
@@ -458,12 +459,12 @@ export const callMachine = setup({
         'transfer.failed': commandFailed,
         'deadline.reached': commandDeadlines,
         // keepAlives are sent only while the call is active; a 404 for one that comes back
-        // later, while ending, is left to the deadline and the verifying GET.
-        'keepAlive.result': {
-          guard: 'isGone',
-          target: '#call.terminated',
-          actions: 'concludeGone',
-        },
+        // later, while ending, is left to the deadline and the verifying GET. Any other answer
+        // notes when the keepAlive went out: the next is due a period later.
+        'keepAlive.result': [
+          { guard: 'isGone', target: '#call.terminated', actions: 'concludeGone' },
+          { actions: 'noteKeepAlive' },
+        ],
       },
       states: {
         established: {

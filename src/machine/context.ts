@@ -41,6 +41,7 @@ export const EMPTY_CALL_DETAILS = Object.freeze({
   operations: [],
   roster: null,
   tones: null,
+  keepAliveAt: null,
 } as const satisfies Partial<CallContext>);
 
 export function createCallContext(input: CallInput): CallContext {

@@ -144,10 +144,10 @@ export function restoreCall(persisted: unknown, machine: CallMachine = callMachi
 }
 
 // Snapshots written before 0.3 have no call details (command, caller, …), and before 0.4 no
-// operations, roster or tones: what they lack starts empty.
+// operations, roster, tones or keepAlive time: what they lack starts empty.
 function withDetails(persisted: unknown): unknown {
   const context = (persisted as { context?: unknown } | null)?.context;
-  if (typeof context !== 'object' || context === null || 'operations' in context) return persisted;
+  if (typeof context !== 'object' || context === null || 'keepAliveAt' in context) return persisted;
   return {
     ...(persisted as object),
     context: { ...EMPTY_CALL_DETAILS, ...context },

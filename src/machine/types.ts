@@ -277,6 +277,11 @@ export interface CallContext {
   readonly roster: RosterState | null;
   /** Key presses heard, to hand each sequence id on once; `null` until the first. */
   readonly tones: ToneLog | null;
+  /**
+   * When the last keepAlive was answered (other than 404) while the call was active: the next
+   * one is due a period later, whatever else the call waits for.
+   */
+  readonly keepAliveAt: number | null;
 }
 
 /** Where an operation stands: requested of Graph, running there, or over. */

@@ -373,7 +373,7 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
         snapshot: persistCallSnapshot(next),
         savedAt,
       };
-      const due = dueChangeOf(next, current?.snapshot, savedAt);
+      const due = dueChangeOf(next);
       let outcome: CommitResult;
       try {
         outcome = await store.commit(callId, record, current?.version ?? 0, due);
@@ -530,21 +530,25 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
   }
 
   /** When some registry must look at the call next, from the snapshot committed. */
-  function dueChangeOf(
-    next: CallSnapshot,
-    previous: CallSnapshot | undefined,
-    now: number,
-  ): DueChange {
+  function dueChangeOf(next: CallSnapshot): DueChange {
     if (next.status !== 'active') return CLEAR;
-    const deadline = dueAtOf(next);
-    if (deadline !== undefined) return { kind: 'set', at: deadline };
-    if (keepAliveMs === 0 || getCallView(next).phase !== 'active') return CLEAR;
-    // The keepAlive period runs from when the call became active, not from its last change.
-    const wasActive =
-      previous !== undefined &&
-      dueAtOf(previous) === undefined &&
-      getCallView(previous).phase === 'active';
-    return { kind: wasActive ? 'keep' : 'set', at: now + keepAliveMs };
+    const at = Math.min(
+      dueAtOf(next) ?? Number.POSITIVE_INFINITY,
+      keepAliveDueOf(next) ?? Number.POSITIVE_INFINITY,
+    );
+    return at === Number.POSITIVE_INFINITY ? CLEAR : { kind: 'set', at };
+  }
+
+  /**
+   * When an active call's next keepAlive is due: a period after the last one went out, or after
+   * the call was established (or adopted), whatever operations it waits on meanwhile. None while
+   * the call waits on a request of its own (a transfer): that ends it or brings it back soon.
+   */
+  function keepAliveDueOf(snapshot: CallSnapshot): number | undefined {
+    const { context } = snapshot;
+    if (keepAliveMs === 0 || context.deadline !== null) return undefined;
+    if (getCallView(snapshot).phase !== 'active') return undefined;
+    return (context.keepAliveAt ?? context.establishedAt ?? context.updatedAt) + keepAliveMs;
   }
 
   function announce(callId: string, emitted: readonly CallEmitted[]): void {
@@ -626,21 +630,18 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
     return Promise.race([work, timeout]).finally(() => clock.clearTimeout(timer));
   }
 
-  async function keepAlive(callId: string, leaseUntil: number): Promise<void> {
+  async function keepAlive(callId: string): Promise<void> {
     const result = await attempt(() => client.keepAlive(callId));
-    if (!result.ok && result.status === 404) {
-      await inTurn(callId, () =>
-        applyEvent(callId, { type: 'keepAlive.result', status: 404, at: clock.now() }),
-      );
-      return;
-    }
-    if (!result.ok) {
+    if (!result.ok && result.status !== 404) {
       const detail = result.error?.message === undefined ? '' : `: ${result.error.message}`;
       const why = `failed with status ${result.status}${detail}; retrying at the next period`;
       report(new Error(`graph-call-machine: keepAlive for call "${callId}" ${why}.`), callId);
     }
-    await store.reschedule(callId, { kind: 'set', at: clock.now() + keepAliveMs }, leaseUntil);
-    armDueTimer();
+    // The machine takes the answer: 404 ends the call, anything else starts the next period.
+    if (closed) return;
+    await inTurn(callId, () =>
+      applyEvent(callId, { type: 'keepAlive.result', status: result.status, at: clock.now() }),
+    );
   }
 
   // ── due calls: deadlines and keepAlives ────────────────────────────────────────────────
@@ -652,34 +653,34 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
       await store.reschedule(callId, CLEAR, leaseUntil);
       return;
     }
+    const now = clock.now();
+    const keepAliveAt = keepAliveDueOf(current.snapshot);
+    const keepingAlive = keepAliveAt !== undefined && keepAliveAt <= now;
+    if (keepingAlive) {
+      keep(bounded(keepAlive(callId).catch((error: unknown) => report(error, callId))));
+    }
     const deadline = dueAtOf(current.snapshot);
-    if (deadline !== undefined) {
-      const after = await applyEvent(callId, { type: 'deadline.reached', at: clock.now() });
-      if (after === current.snapshot) {
-        // Claimed before the deadline by this clock (clocks differ between instances): the
-        // machine ignored it; put the due time back where the deadline is. A deadline already
-        // past that the machine ignores (a provided machine's rule) is looked at again a lease
-        // later, not at once: it would otherwise be claimed again and again.
-        const overdue = deadline <= clock.now();
-        if (overdue) {
-          report(
-            new Error(
-              `graph-call-machine: the machine ignored the due deadline of call "${callId}" (${deadline}); it is tried again in ${leaseMs} ms.`,
-            ),
-            callId,
-          );
-        }
-        const at = overdue ? clock.now() + leaseMs : deadline;
-        await store.reschedule(callId, { kind: 'set', at }, leaseUntil);
-        armDueTimer();
-      }
+    if (deadline !== undefined && deadline <= now) {
+      const after = await applyEvent(callId, { type: 'deadline.reached', at: now });
+      if (after !== current.snapshot) return;
+      // A deadline already past that the machine ignores (a provided machine's rule) is looked
+      // at again a lease later, not at once: it would otherwise be claimed again and again.
+      report(
+        new Error(
+          `graph-call-machine: the machine ignored the due deadline of call "${callId}" (${deadline}); it is tried again in ${leaseMs} ms.`,
+        ),
+        callId,
+      );
+      await store.reschedule(callId, { kind: 'set', at: clock.now() + leaseMs }, leaseUntil);
+      armDueTimer();
       return;
     }
-    if (keepAliveMs > 0 && getCallView(current.snapshot).phase === 'active') {
-      keep(bounded(keepAlive(callId, leaseUntil).catch((error: unknown) => report(error, callId))));
-      return;
-    }
-    await store.reschedule(callId, CLEAR, leaseUntil);
+    // The keepAlive's answer commits the next due time (or the lease brings the call back).
+    if (keepingAlive) return;
+    // Claimed before anything was due by this clock (clocks differ between instances): put the
+    // due time back where the call says.
+    await store.reschedule(callId, dueChangeOf(current.snapshot), leaseUntil);
+    armDueTimer();
   }
 
   async function claim(): Promise<void> {
@@ -778,7 +779,7 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
         try {
           const current = await load(callId);
           if (current === undefined) continue;
-          const due = dueChangeOf(current.snapshot, undefined, clock.now());
+          const due = dueChangeOf(current.snapshot);
           if (due.kind !== 'clear') await store.reschedule(callId, { kind: 'keep', at: due.at });
         } catch (error) {
           report(error, callId);

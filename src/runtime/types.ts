@@ -203,7 +203,8 @@ export interface CallRegistry {
    * `OperationFailedError` when Graph reports it failed, its request failed, it ran past
    * `timeoutMs` (default `operationTimeoutMs`), or the call ended first (`callEnded`); with
    * `OperationRejectedError` when the call is not connected; with a `TypeError` naming the
-   * field for a request that cannot be sent. No promise outlives its call.
+   * field for a request that cannot be sent, and a `RangeError` for a `timeoutMs` that is not a
+   * positive number. No promise outlives its call.
    */
   playPrompt(
     callId: string,

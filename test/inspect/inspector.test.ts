@@ -26,6 +26,7 @@ const CONTEXT_KEYS = [
   'establishedAt',
   'etag',
   'hangUp',
+  'keepAliveAt',
   'myParticipantId',
   'offeredAt',
   'operations',
