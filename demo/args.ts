@@ -6,9 +6,17 @@ import { parseArgs } from 'node:util';
 
 /**
  * The flows the demo can run. `hangup` (the default) places calls and hangs them up; the others
- * show one call through the registry's call control.
+ * show one call through the registry's call control, and `ivr` its operations and key presses.
  */
-export const SCENARIOS = ['hangup', 'answer', 'reject', 'redirect', 'transfer', 'place'] as const;
+export const SCENARIOS = [
+  'hangup',
+  'answer',
+  'reject',
+  'redirect',
+  'transfer',
+  'place',
+  'ivr',
+] as const;
 
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -49,6 +57,9 @@ Options:
                       transfer  a user calls the bot; it answers and transfers the call: the
                                 first transfer fails (the call stays up), the second completes
                       place     registry.placeCall to a user, then a hang-up
+                      ivr       a user calls the bot; it answers, subscribes to key presses
+                                and plays a menu (operations); the caller presses 1 and
+                                the bot transfers the call
                     Every scenario but hangup runs one call without faults: --calls above 1
                     and --faults are refused with it.
   --faults          Seeded trouble: duplicated and reordered notifications, a 429 with
@@ -67,8 +78,8 @@ Options:
   -h, --help        Show this help.
 
 Exit status: 0 when every call ended as its scenario expects (hangup, answer, place: hungUp;
-reject: rejected; redirect: redirected; transfer: transferred), no call-control request failed,
-and every hang-up sent one accepted DELETE; 1 when not (the reason is printed); 2 for a bad
+reject: rejected; redirect: redirected; transfer, ivr: transferred), no call-control request or
+operation failed, and every hang-up sent one accepted DELETE; 1 when not (the reason is printed); 2 for a bad
 command line.`;
 
 /** Thrown for a command line that cannot run; its message says which flag and why. */

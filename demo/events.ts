@@ -5,18 +5,22 @@
  * `t` is milliseconds since the demo started, rounded to 0.1.
  * @module
  */
-import type {
-  CallControlVerb,
-  CallDeadline,
-  CallOutcome,
-  CallOutcomeReason,
-  CallParticipantInfo,
-  CallPhase,
-  CallStateChange,
-  ChangeType,
-  GraphCallState,
-  RejectionCode,
-  ResultInfo,
+import {
+  type CallControlVerb,
+  type CallDeadline,
+  type CallOutcome,
+  type CallOutcomeReason,
+  type CallParticipantInfo,
+  type CallPhase,
+  type CallStateChange,
+  type ChangeType,
+  type GraphCallState,
+  type GraphOperationStatus,
+  OPERATION_KINDS,
+  type OperationFailure,
+  type OperationKind,
+  type RejectionCode,
+  type ResultInfo,
 } from '../src/index.js';
 import type { Scenario } from './args.js';
 
@@ -39,7 +43,10 @@ export const BUCKETS: readonly Bucket[] = [
 /** What told the registry a call was over: its `terminated` notification, a 404 to the DELETE, or the verification GET. */
 export type ConfirmedBy = 'notification' | 'delete' | 'getCall' | 'other';
 
-/** The requests made to Graph: creating a call, the three the registry makes, and call control. */
+/**
+ * The requests made to Graph: creating a call, the three the registry makes, call control,
+ * and the operations (`playPrompt`, `subscribeToTone`, …, named as the registry's methods).
+ */
 export type RequestKind =
   | 'createCall'
   | 'deleteCall'
@@ -48,7 +55,8 @@ export type RequestKind =
   | 'answerCall'
   | 'rejectCall'
   | 'redirectCall'
-  | 'transferCall';
+  | 'transferCall'
+  | OperationKind;
 
 export const REQUEST_KINDS: readonly RequestKind[] = [
   'createCall',
@@ -59,7 +67,13 @@ export const REQUEST_KINDS: readonly RequestKind[] = [
   'rejectCall',
   'redirectCall',
   'transferCall',
+  ...OPERATION_KINDS,
 ];
+
+/** Whether a request kind is one of the operations. */
+export function isOperationKind(kind: RequestKind): kind is OperationKind {
+  return (OPERATION_KINDS as readonly string[]).includes(kind);
+}
 
 /** What the bot calls on the registry. */
 export type BotAction =
@@ -69,7 +83,8 @@ export type BotAction =
   | 'reject'
   | 'redirect'
   | 'transfer'
-  | 'placeCall';
+  | 'placeCall'
+  | OperationKind;
 
 export type DemoEvent =
   | {
@@ -136,6 +151,51 @@ export type DemoEvent =
       readonly attempts: number;
       readonly error?: string;
     }
+  /** `call.tone`: the caller pressed a key (once per sequence id). */
+  | {
+      readonly type: 'tone';
+      readonly t: number;
+      readonly callId: string;
+      /** `tone0`…`tone9`, `star`, `pound`, … */
+      readonly tone: string;
+      readonly sequenceId: number;
+    }
+  /** `operation.completed`: Graph reported the operation done (in its answer, or by a notification). */
+  | {
+      readonly type: 'operationCompleted';
+      readonly t: number;
+      readonly callId: string;
+      readonly kind: OperationKind;
+      /** Graph's operation id, when it gave one. */
+      readonly id?: string;
+      readonly resultInfo?: ResultInfo;
+      readonly completionReason?: string;
+      /** From the bot's request to the end, by the registry's clock. */
+      readonly durationMs: number;
+    }
+  /** `operation.failed`: Graph said so, its request failed, it timed out, or the call ended first. */
+  | {
+      readonly type: 'operationFailed';
+      readonly t: number;
+      readonly callId: string;
+      readonly kind: OperationKind;
+      readonly id?: string;
+      readonly failure?: OperationFailure;
+      readonly resultInfo?: ResultInfo;
+      readonly completionReason?: string;
+      readonly httpStatus?: number;
+      readonly error?: string;
+      readonly durationMs: number;
+    }
+  /** `operation.rejected`: the call could not take the operation in its state; nothing was sent. */
+  | {
+      readonly type: 'operationRejected';
+      readonly t: number;
+      readonly callId: string;
+      readonly kind: OperationKind;
+      readonly state: GraphCallState;
+      readonly reason: string;
+    }
   /** `call.transferFailed`: Graph brought the call back to `established`. */
   | {
       readonly type: 'transferFailed';
@@ -157,6 +217,8 @@ export type DemoEvent =
       /** The call's state in a GET or create answer. */
       readonly state?: GraphCallState;
       readonly etag?: string;
+      /** The operation's status in the `commsOperation` of an operation's answer (`running`, `completed`). */
+      readonly operationStatus?: GraphOperationStatus;
       readonly error?: string;
       readonly durationMs: number;
     }
@@ -169,6 +231,10 @@ export type DemoEvent =
       readonly resource: string;
       readonly state?: GraphCallState;
       readonly etag?: string;
+      /** A notification on `…/operations/{id}`: the status it reports, and Graph's type of operation (`playPromptOperation`). */
+      readonly operation?: { readonly status?: GraphOperationStatus; readonly type?: string };
+      /** A key press the notification carries (`toneInfo.tone`). */
+      readonly tone?: string;
       readonly bucket: Bucket;
       /** The same item (byte for byte) reached the webhook before. */
       readonly duplicate: boolean;
@@ -249,6 +315,14 @@ export interface Summary {
   readonly requests: Readonly<Record<RequestKind, number>>;
   /** `call.transferFailed` events: transfers Graph took that did not complete. */
   readonly transferFailures: number;
+  /** Operations by how they ended: `operation.completed`, `operation.failed`, `operation.rejected`. */
+  readonly operations: {
+    readonly completed: number;
+    readonly failed: number;
+    readonly rejected: number;
+  };
+  /** `call.tone` events: key presses the bot heard. */
+  readonly tones: number;
   readonly timeToTerminatedMs: { readonly p50: number; readonly p99: number; readonly max: number };
   readonly elapsedMs: number;
 }

@@ -7,7 +7,13 @@
  * @module
  */
 import { type DemoArgs, parseDemoArgs, USAGE, UsageError } from './args.js';
-import { createEventBus, type DemoEvent, type Summary } from './events.js';
+import {
+  createEventBus,
+  type DemoEvent,
+  isOperationKind,
+  REQUEST_KINDS,
+  type Summary,
+} from './events.js';
 import { type DemoInspector, startInspector } from './inspector.js';
 import { createProgress, renderManySummary, renderStart } from './manyCallsView.js';
 import { createObserver } from './observe.js';
@@ -155,6 +161,7 @@ function finalLine(summary: Summary, style: Style): string {
       : [
           `${calls} ended (${reasons}, as the ${summary.scenario} scenario expects)`,
           describeControlRequests(summary),
+          ...describeOperations(summary),
           ...(summary.hangUps > 0 ? [hangUps] : []),
         ];
   const text = [...parts, formatMs(summary.elapsedMs)].join(' · ');
@@ -178,6 +185,23 @@ function describeControlRequests(summary: Summary): string {
   return sent.length === 0
     ? 'no call-control request'
     : `${sent.join(', ')} request${total === 1 ? '' : 's'}`;
+}
+
+// `1 subscribeToTone, 1 playPrompt operations`, `1 key press`: nothing when there were none.
+function describeOperations(summary: Summary): string[] {
+  const { requests } = summary;
+  const kinds = REQUEST_KINDS.filter(isOperationKind).filter((kind) => requests[kind] > 0);
+  const total = kinds.reduce((sum, kind) => sum + requests[kind], 0);
+  return [
+    ...(total === 0
+      ? []
+      : [
+          `${kinds.map((kind) => `${requests[kind]} ${kind}`).join(', ')} operation${total === 1 ? '' : 's'}`,
+        ]),
+    ...(summary.tones === 0
+      ? []
+      : [`${summary.tones} key press${summary.tones === 1 ? '' : 'es'}`]),
+  ];
 }
 
 // Keeps the inspector up after the run so a browser opened late still gets it: the server

@@ -1,6 +1,6 @@
 /**
  * Turns what the library tells a bot into demo events: the registry's events (notifications
- * and how they were judged, state changes, the end) and, through the registry's `inspect`
+ * and how they were judged, state changes, operations, key presses, the end) and, through the registry's `inspect`
  * option, each step of every call's machine (its position in the chart and its deadline).
  * @module
  */
@@ -64,6 +64,15 @@ export function createObserver(emit: Emit): Observer {
       resource: n.resource,
       ...(n.state !== undefined && { state: n.state }),
       ...(n.etag !== undefined && { etag: n.etag }),
+      ...(n.operation !== undefined && {
+        operation: {
+          ...(n.operation.status !== undefined && { status: n.operation.status }),
+          ...(n.operation.dataType !== undefined && {
+            type: n.operation.dataType.replace(/^#?microsoft\.graph\./, ''),
+          }),
+        },
+      }),
+      ...(n.tone !== undefined && { tone: n.tone.tone }),
       bucket,
       duplicate,
       outOfOrder,
@@ -182,6 +191,48 @@ export function createObserver(emit: Emit): Observer {
           type: 'transferFailed',
           callId: e.callId,
           ...(e.resultInfo !== undefined && { resultInfo: e.resultInfo }),
+        }),
+      );
+      registry.on('call.tone', (e) =>
+        news(e.callId, {
+          type: 'tone',
+          callId: e.callId,
+          tone: e.tone,
+          sequenceId: e.sequenceId,
+        }),
+      );
+      registry.on('operation.completed', ({ callId, operation: op }) =>
+        news(callId, {
+          type: 'operationCompleted',
+          callId,
+          kind: op.kind,
+          ...(op.id !== undefined && { id: op.id }),
+          ...(op.resultInfo !== undefined && { resultInfo: op.resultInfo }),
+          ...(op.completionReason !== undefined && { completionReason: op.completionReason }),
+          durationMs: Math.max(0, op.updatedAt - op.requestedAt),
+        }),
+      );
+      registry.on('operation.failed', ({ callId, operation: op }) =>
+        news(callId, {
+          type: 'operationFailed',
+          callId,
+          kind: op.kind,
+          ...(op.id !== undefined && { id: op.id }),
+          ...(op.failure !== undefined && { failure: op.failure }),
+          ...(op.resultInfo !== undefined && { resultInfo: op.resultInfo }),
+          ...(op.completionReason !== undefined && { completionReason: op.completionReason }),
+          ...(op.httpStatus !== undefined && { httpStatus: op.httpStatus }),
+          ...(op.error?.message !== undefined && { error: op.error.message }),
+          durationMs: Math.max(0, op.updatedAt - op.requestedAt),
+        }),
+      );
+      registry.on('operation.rejected', (e) =>
+        news(e.callId, {
+          type: 'operationRejected',
+          callId: e.callId,
+          kind: e.kind,
+          state: e.state,
+          reason: e.reason,
         }),
       );
       registry.on('call.hangUpFailed', (e) =>

@@ -1,9 +1,10 @@
 /**
  * The call-control scenarios of `--scenario`: what the fake Graph is asked to do (a user dials
- * the bot; how the call's transfers end), and what the bot does about it. The bot's part uses
- * only the registry: its methods (`answer`, `reject`, `redirect`, `transfer`, `placeCall`,
- * `hangUp`, `waitFor`) and its events (`call.incoming`, `call.established`,
- * `call.transferFailed`); every request to Graph is the registry's.
+ * the bot; how the call's transfers end; how long a prompt plays; which key the caller
+ * presses), and what the bot does about it. The bot's part uses only the registry: its methods
+ * (`answer`, `reject`, `redirect`, `transfer`, `placeCall`, `hangUp`, `subscribeToTone`,
+ * `playPrompt`, `waitFor`) and its events (`call.incoming`, `call.established`,
+ * `call.transferFailed`, `call.tone`); every request to Graph is the registry's.
  * @module
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,13 +21,15 @@ import type {
 } from '../src/index.js';
 import type { ParticipantInfoSpec } from '../src/testing/index.js';
 import type { Scenario } from './args.js';
-import type { Emit } from './events.js';
+import type { BotAction, Emit } from './events.js';
 import type { Observer } from './observe.js';
 import { runCalls, STEP_TIMEOUT_MS } from './scenario.js';
 import { messageOf, type Stack } from './stack.js';
 
 /** How long the bot stays on an established call before it hangs up or transfers it. */
 export const TALK_MS = 300;
+/** How long the IVR's menu plays before Graph reports the prompt completed (`ivr`). */
+export const MENU_MS = 400;
 
 export interface ScenarioInfo {
   /** The timeline's heading: `graph-call-machine demo: <title>`. */
@@ -51,6 +54,10 @@ export const SCENARIO_INFO: Readonly<Record<Scenario, ScenarioInfo>> = {
     title: 'a call placed with registry.placeCall, established and hung up',
     expected: 'hungUp',
   },
+  ivr: {
+    title: 'an incoming call, answered, a menu played, 1 pressed, then transferred',
+    expected: 'transferred',
+  },
 };
 
 /** Who calls the bot in the incoming scenarios. */
@@ -70,6 +77,9 @@ const COLLEAGUE: InvitationTarget = {
 };
 
 const SERVICE_HOSTED = { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' } as const;
+
+/** The IVR's menu: "Press 1 to speak to Grace Hopper." (Graph fetches it; the fake does not.) */
+const MENU_PROMPT = 'https://bot.example.com/audio/menu.wav';
 
 interface Context {
   readonly stack: Stack;
@@ -159,6 +169,48 @@ const FLOWS: Readonly<Record<Exclude<Scenario, 'hangup'>, (context: Context) => 
     await ended(registry, callId);
   },
 
+  async ivr(context) {
+    const { registry, fake } = context.stack;
+    // Graph reports the menu completed MENU_MS after the bot asked for it, as a prompt that plays.
+    const callId = await ring(context, (id) => {
+      fake.scriptOperations(id, { result: 'completes', afterMs: MENU_MS });
+      context.emit({
+        type: 'fake',
+        callId: id,
+        detail: `fake.scriptOperations(id, { result: 'completes', afterMs: ${MENU_MS} })`,
+      });
+    });
+    await answer(context, callId);
+
+    // Key presses reach the bot only once it subscribed to them.
+    bot(
+      context,
+      callId,
+      'subscribeToTone',
+      'on call.established: await registry.subscribeToTone(id)',
+    );
+    await registry.subscribeToTone(callId);
+    bot(context, callId, 'playPrompt', 'await registry.playPrompt(id, menu.wav)');
+    await registry.playPrompt(callId, MENU_PROMPT);
+
+    // The caller heard the menu, and presses 1.
+    const pressed = nextEvent(registry, 'call.tone', callId);
+    context.emit({ type: 'fake', callId, detail: "fake.pressTone(id, 'tone1')" });
+    fake.pressTone(callId, 'tone1');
+    const { tone } = await pressed;
+    if (tone !== 'tone1') {
+      throw new Error(`call ${callId}: the caller pressed tone1, but the bot heard ${tone}`);
+    }
+    bot(
+      context,
+      callId,
+      'transfer',
+      'on call.tone tone1: await registry.transfer(id, Grace Hopper)',
+    );
+    await registry.transfer(callId, COLLEAGUE);
+    await ended(registry, callId);
+  },
+
   async place(context) {
     const { registry, webhookUrl } = context.stack;
     const request: PlaceCallRequest = {
@@ -217,7 +269,7 @@ async function hangUp(context: Context, callId: string): Promise<void> {
 function bot(
   context: Context,
   callId: string | undefined,
-  action: 'answer' | 'reject' | 'redirect' | 'transfer' | 'placeCall' | 'hangUp',
+  action: Exclude<BotAction, 'track'>,
   detail: string,
 ): void {
   context.emit({ type: 'bot', ...(callId !== undefined && { callId }), action, detail });

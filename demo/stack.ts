@@ -18,6 +18,8 @@ import {
   type GraphClient,
   type GraphResult,
   isKnownCallState,
+  type OperationRequest,
+  type OperationResult,
   type PlaceCallRequest,
   type PlaceCallResult,
 } from '../src/index.js';
@@ -210,6 +212,31 @@ function observeGraphClient(client: GraphClient, emit: Emit): GraphClient {
     });
     return result;
   }
+
+  // An operation is logged by its kind (`playPrompt`), with the status of the `commsOperation`
+  // Graph answered with (`running`, or `completed` for those done at once).
+  async function observedOperation(
+    callId: string,
+    operation: OperationRequest,
+  ): Promise<OperationResult> {
+    const started = performance.now();
+    const result = await client.runOperation(callId, operation);
+    const status = result.ok ? result.operation?.status : undefined;
+    emit({
+      type: 'request',
+      callId,
+      kind: operation.kind,
+      method: operation.kind === 'removeParticipant' ? 'DELETE' : 'POST',
+      path: `/communications/calls/${callId}${operationSuffix(operation)}`,
+      status: result.status,
+      ...(!result.ok && result.retryAfterMs !== undefined && { retryAfterMs: result.retryAfterMs }),
+      ...(status !== undefined && { operationStatus: status }),
+      ...(!result.ok && result.error?.message !== undefined && { error: result.error.message }),
+      durationMs: round(performance.now() - started),
+    });
+    return result;
+  }
+
   return {
     deleteCall: (callId) =>
       observed('deleteCall', 'DELETE', callId, '', () => client.deleteCall(callId)),
@@ -229,9 +256,20 @@ function observeGraphClient(client: GraphClient, emit: Emit): GraphClient {
         client.transferCall(callId, request),
       ),
     placeCall: observedPlace,
-    // No scenario runs an operation (a prompt, a recording, an invitation): passed on unobserved.
-    runOperation: (callId, operation) => client.runOperation(callId, operation),
+    runOperation: observedOperation,
   };
+}
+
+/** Where the Graph client sends an operation, below the call (see `createGraphClient`). */
+function operationSuffix(operation: OperationRequest): string {
+  switch (operation.kind) {
+    case 'invite':
+      return '/participants/invite';
+    case 'removeParticipant':
+      return `/participants/${encodeURIComponent(String(operation.request.participantId))}`;
+    default:
+      return `/${operation.kind}`;
+  }
 }
 
 function round(ms: number): number {

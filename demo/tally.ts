@@ -1,6 +1,6 @@
 /**
  * Counts a run from its events and checks the promises the demo makes: every call ends as its
- * scenario expects, no call-control request fails or is refused, and every hang-up sends
+ * scenario expects, no call-control request or operation fails or is refused, and every hang-up sends
  * exactly one DELETE that Graph accepts (more requests only when Graph answered 429 or 5xx and
  * the machine retried).
  * @module
@@ -52,6 +52,8 @@ export function createTally(options: TallyOptions = {}): Tally {
     number
   >;
   let transferFailures = 0;
+  const operations = { completed: 0, failed: 0, rejected: 0 };
+  let tones = 0;
   const calls = new Map<string, PerCall>();
   const notifications = Object.fromEntries(BUCKETS.map((b) => [b, 0])) as Record<Bucket, number>;
   const outcomes: Record<string, number> = {};
@@ -120,6 +122,34 @@ export function createTally(options: TallyOptions = {}): Tally {
           return;
         case 'transferFailed':
           transferFailures++;
+          return;
+        case 'tone':
+          tones++;
+          return;
+        case 'operationCompleted':
+          operations.completed++;
+          return;
+        case 'operationFailed': {
+          operations.failed++;
+          const why = [
+            event.failure,
+            event.httpStatus === undefined ? undefined : `status ${event.httpStatus}`,
+            event.resultInfo === undefined
+              ? undefined
+              : `${event.resultInfo.code}/${event.resultInfo.subcode ?? '-'}`,
+            event.completionReason,
+            event.error,
+          ].filter((part) => part !== undefined);
+          problems.push(
+            `call ${event.callId}: ${event.kind} failed${why.length === 0 ? '' : ` (${why.join(', ')})`}`,
+          );
+          return;
+        }
+        case 'operationRejected':
+          operations.rejected++;
+          problems.push(
+            `call ${event.callId}: ${event.kind} was refused in state ${event.state}, nothing was sent: ${event.reason}`,
+          );
           return;
         case 'commandRejected':
           problems.push(
@@ -209,6 +239,8 @@ export function createTally(options: TallyOptions = {}): Tally {
         getRequests,
         requests: { ...requests },
         transferFailures,
+        operations: { ...operations },
+        tones,
         timeToTerminatedMs: {
           p50: percentile(sorted, 0.5),
           p99: percentile(sorted, 0.99),

@@ -3,8 +3,14 @@
  * columns: time since start, what kind of thing, what exactly, and what came of it.
  * @module
  */
-import type { CallDeadline } from '../src/index.js';
-import type { Bucket, DemoEvent, Summary } from './events.js';
+import type { CallDeadline, ResultInfo } from '../src/index.js';
+import {
+  type Bucket,
+  type DemoEvent,
+  isOperationKind,
+  REQUEST_KINDS,
+  type Summary,
+} from './events.js';
 import { SCENARIO_INFO } from './scenarios.js';
 import { padEnd, padStart, type Style } from './style.js';
 
@@ -87,6 +93,43 @@ export function createTimeline(style: Style): (event: DemoEvent) => string | und
         );
       case 'established':
         return row(event.t, style.magenta('event'), 'call.established', style.dim('connected'));
+      case 'tone':
+        return row(
+          event.t,
+          style.magenta('event'),
+          `call.tone ${style.bold(event.tone)}`,
+          style.dim(`key press, sequence ${event.sequenceId}`),
+        );
+      case 'operationCompleted':
+        return row(
+          event.t,
+          style.magenta('event'),
+          `operation.completed ${event.kind}`,
+          [
+            ...describeOperationEnd(event),
+            style.dim(`${formatMs(event.durationMs)} after the request`),
+          ].join(' · '),
+        );
+      case 'operationFailed':
+        return row(
+          event.t,
+          style.red('event'),
+          style.red(`operation.failed ${event.kind}`),
+          [
+            ...(event.failure === undefined ? [] : [event.failure]),
+            ...(event.httpStatus === undefined ? [] : [`status ${event.httpStatus}`]),
+            ...describeOperationEnd(event),
+            ...(event.error === undefined ? [] : [event.error]),
+            style.dim(`${formatMs(event.durationMs)} after the request`),
+          ].join(' · '),
+        );
+      case 'operationRejected':
+        return row(
+          event.t,
+          style.red('event'),
+          style.red(`operation.rejected ${event.kind}`),
+          `nothing sent (${event.state}): ${event.reason}`,
+        );
       case 'transferFailed': {
         const info = event.resultInfo;
         return row(
@@ -122,6 +165,8 @@ export function createTimeline(style: Style): (event: DemoEvent) => string | und
           notes.push('the call is over');
         } else if (event.state !== undefined) {
           notes.push(`still ${event.state}`);
+        } else if (event.operationStatus !== undefined) {
+          notes.push(event.operationStatus);
         }
         notes.push(style.dim(formatMs(event.durationMs)));
         const path = event.path.replace(event.callId, shortId(event.callId));
@@ -131,7 +176,13 @@ export function createTimeline(style: Style): (event: DemoEvent) => string | und
         const what = [
           padEnd(event.changeType, 8),
           padEnd(event.resource === 'call' ? (event.state ?? '(no state)') : event.resource, 13),
-          event.etag ?? '',
+          [
+            event.etag,
+            event.operation === undefined ? undefined : describeOperationReport(event.operation),
+            event.tone === undefined ? undefined : `toneInfo ${event.tone}`,
+          ]
+            .filter((part) => part !== undefined && part !== '')
+            .join(' '),
         ].join(' ');
         const dup = `${event.duplicate ? style.yellow(' duplicate') : ''}${event.outOfOrder ? style.yellow(' out of order') : ''}`;
         return row(
@@ -223,6 +274,14 @@ export function renderOneCallSummary(summary: Summary, style: Style): string {
     lines.push(
       `  requests       POST /communications/calls ${r.createCall} · answer ${r.answerCall} · reject ${r.rejectCall} · redirect ${r.redirectCall} · transfer ${r.transferCall}`,
     );
+    const operations = REQUEST_KINDS.filter(isOperationKind).filter((kind) => r[kind] > 0);
+    if (operations.length > 0) {
+      const o = summary.operations;
+      lines.push(
+        `  operations     ${operations.map((kind) => `${kind} ${r[kind]}`).join(' · ')}  →  completed ${o.completed} · failed ${o.failed} · rejected ${o.rejected}`,
+      );
+    }
+    if (summary.tones > 0) lines.push(`  key presses    ${summary.tones} (call.tone)`);
     if (summary.transferFailures > 0) {
       lines.push(
         style.dim(
@@ -256,7 +315,41 @@ export function renderOneCallSummary(summary: Summary, style: Style): string {
       '  verdicts       applied: moved the call · unchanged: repeats what is known · stale: behind the call · late: after the end',
     ),
   );
+  if (n.subresource > 0) {
+    lines.push(
+      style.dim(
+        '                 subresource: about an operation or the roster of the call, which never moves it',
+      ),
+    );
+  }
   return lines.join('\n');
+}
+
+/** How an operation ended, as Graph reported it: `200/0 Action completed successfully.`, its completionReason. */
+function describeOperationEnd(event: {
+  readonly resultInfo?: ResultInfo;
+  readonly completionReason?: string;
+}): string[] {
+  const { resultInfo, completionReason } = event;
+  return [
+    ...(resultInfo === undefined
+      ? []
+      : [
+          `${resultInfo.code}/${resultInfo.subcode ?? '-'}${resultInfo.message === undefined ? '' : ` ${resultInfo.message}`}`,
+        ]),
+    ...(completionReason === undefined ? [] : [completionReason]),
+  ];
+}
+
+/** `playPrompt completed`, from Graph's `#microsoft.graph.playPromptOperation` and its status. */
+function describeOperationReport(operation: {
+  readonly status?: string;
+  readonly type?: string;
+}): string {
+  const kind = operation.type?.replace(/Operation$/, '');
+  return [kind === 'comms' ? undefined : kind, operation.status]
+    .filter((part) => part !== undefined && part !== '')
+    .join(' ');
 }
 
 function describeTrouble(summary: Summary): string {

@@ -53,7 +53,7 @@ describe('command line', () => {
   });
 
   it('reads --scenario, and runs the hang-up flow by default or when named', () => {
-    for (const scenario of ['hangup', 'answer', 'reject', 'redirect', 'transfer', 'place']) {
+    for (const scenario of ['hangup', 'answer', 'reject', 'redirect', 'transfer', 'place', 'ivr']) {
       expect(parseDemoArgs(['--scenario', scenario]).scenario).toBe(scenario);
     }
     expect(parseDemoArgs(['--scenario=transfer', '--json', '--seed', '3'])).toMatchObject({
@@ -73,7 +73,7 @@ describe('command line', () => {
   it('refuses an unknown scenario, and --calls or --faults with a call-control scenario', () => {
     expect(() => parseDemoArgs(['--scenario', 'voicemail'])).toThrow(
       new UsageError(
-        '--scenario takes one of hangup, answer, reject, redirect, transfer, place, got "voicemail"',
+        '--scenario takes one of hangup, answer, reject, redirect, transfer, place, ivr, got "voicemail"',
       ),
     );
     expect(() => parseDemoArgs(['--scenario', 'Answer'])).toThrow(/--scenario takes one of/);
@@ -85,6 +85,9 @@ describe('command line', () => {
       new UsageError(
         '--scenario transfer runs without faults; --faults goes with --scenario hangup only',
       ),
+    );
+    expect(() => parseDemoArgs(['--scenario', 'ivr', '--calls', '2'])).toThrow(
+      new UsageError('--scenario ivr runs one call; --calls 2 goes with --scenario hangup only'),
     );
   });
 
@@ -107,6 +110,7 @@ describe('command line', () => {
       'redirect',
       'transfer',
       'place',
+      'ivr',
       '--faults',
       '--calls',
       '--seed',
@@ -300,6 +304,75 @@ describe('counting a run', () => {
     expect(summary.problems).toEqual([
       'call c1: transfer failed with status 400 after 1 request(s): Bad transfer target.',
       'call c1: answer was refused in state established, nothing was sent: the call is not incoming',
+    ]);
+  });
+
+  it('counts operation requests by kind, their ends and the key presses; a failed or refused operation fails the run', () => {
+    const tally = createTally({ scenario: 'ivr', expectedOutcome: 'transferred' });
+    const operation = (kind: 'playPrompt' | 'subscribeToTone', status: number): DemoEvent => ({
+      type: 'request',
+      t: 1,
+      callId: call,
+      kind,
+      method: 'POST',
+      path: `/communications/calls/${call}/${kind}`,
+      status,
+      operationStatus: kind === 'playPrompt' ? 'running' : 'completed',
+      durationMs: 1,
+    });
+    for (const event of [
+      operation('subscribeToTone', 200),
+      { type: 'operationCompleted', t: 1, callId: call, kind: 'subscribeToTone', durationMs: 1 },
+      operation('playPrompt', 200),
+      operation('playPrompt', 200),
+      {
+        type: 'operationCompleted',
+        t: 1,
+        callId: call,
+        kind: 'playPrompt',
+        resultInfo: { code: 200, subcode: 0 },
+        durationMs: 400,
+      },
+      {
+        type: 'operationFailed',
+        t: 1,
+        callId: call,
+        kind: 'playPrompt',
+        failure: 'graph',
+        resultInfo: { code: 500, subcode: 9999 },
+        durationMs: 3,
+      },
+      { type: 'tone', t: 1, callId: call, tone: 'tone1', sequenceId: 1 },
+      {
+        type: 'operationRejected',
+        t: 1,
+        callId: call,
+        kind: 'subscribeToTone',
+        state: 'incoming',
+        reason: 'the call is not connected',
+      },
+      {
+        type: 'terminated',
+        t: 2,
+        callId: call,
+        outcome: { callId: call, reason: 'transferred', at: 2 },
+        confirmedBy: 'notification',
+      },
+    ] satisfies DemoEvent[]) {
+      tally.add(event);
+    }
+    const summary = tally.summarize(10);
+    expect(summary.requests).toMatchObject({
+      subscribeToTone: 1,
+      playPrompt: 2,
+      recordResponse: 0,
+      transferCall: 0,
+    });
+    expect(summary.operations).toEqual({ completed: 2, failed: 1, rejected: 1 });
+    expect(summary.tones).toBe(1);
+    expect(summary.problems).toEqual([
+      'call c1: playPrompt failed (graph, 500/9999)',
+      'call c1: subscribeToTone was refused in state incoming, nothing was sent: the call is not connected',
     ]);
   });
 

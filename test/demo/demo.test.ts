@@ -1,7 +1,8 @@
 // `npm run demo`, run as a user runs it (a child process through tsx), quickly: the event log
 // of one call is a complete lifecycle; with --faults the guards absorb the trouble and the call
 // still ends with one hang-up; --calls prints a summary; --inspect still exits on its own; each
-// --scenario (answer, reject, redirect, transfer, place) ends its call as it expects.
+// --scenario (answer, reject, redirect, transfer, place, ivr) ends its call as it expects; the
+// ivr scenario shows its operations, the key press and the transfer in order.
 // The pieces that need no process (flags, colours, percentiles) are tested in cli.test.ts.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -214,6 +215,13 @@ describe.concurrent('npm run demo', { timeout: RUN_TIMEOUT_MS + 5_000 }, () => {
       news: ['established'],
       charts: ['setup.establishing', 'active.established', 'terminating.hangingUp', 'terminated'],
     },
+    {
+      scenario: 'ivr',
+      outcome: 'transferred',
+      requests: ['answerCall 202', 'subscribeToTone 200', 'playPrompt 200', 'transferCall 202'],
+      news: ['incoming', 'established'],
+      charts: ['setup.incoming', 'active.established', 'active.transferAccepted', 'terminated'],
+    },
   ] as const;
 
   it.each(SCENARIOS)(
@@ -276,12 +284,127 @@ describe.concurrent('npm run demo', { timeout: RUN_TIMEOUT_MS + 5_000 }, () => {
     );
   });
 
+  it('--scenario ivr --json: the operations are requested, reported and counted; the key press is heard once', async () => {
+    const run = await runDemo(['--scenario', 'ivr', '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const events = eventsOf(run);
+    // The bot only calls the registry: what it does, in order.
+    expect(ofType(events, 'bot').map((e) => e.action)).toEqual([
+      'answer',
+      'subscribeToTone',
+      'playPrompt',
+      'transfer',
+    ]);
+    const operations = ofType(events, 'request').filter(
+      (e) => e.kind === 'subscribeToTone' || e.kind === 'playPrompt',
+    );
+    expect(operations).toEqual([
+      expect.objectContaining({
+        method: 'POST',
+        path: expect.stringMatching(/^\/communications\/calls\/[0-9a-f-]+\/subscribeToTone$/),
+        status: 200,
+        operationStatus: 'completed',
+      }),
+      expect.objectContaining({
+        method: 'POST',
+        path: expect.stringMatching(/^\/communications\/calls\/[0-9a-f-]+\/playPrompt$/),
+        status: 200,
+        operationStatus: 'running',
+      }),
+    ]);
+    // subscribeToTone is done in its answer; the prompt by a notification on …/operations/{id}.
+    expect(ofType(events, 'notification').filter((e) => e.resource === 'operation')).toEqual([
+      expect.objectContaining({
+        changeType: 'deleted',
+        bucket: 'subresource',
+        operation: { status: 'completed', type: 'playPromptOperation' },
+      }),
+    ]);
+    expect(ofType(events, 'operationCompleted').map((e) => e.kind)).toEqual([
+      'subscribeToTone',
+      'playPrompt',
+    ]);
+    const [played] = ofType(events, 'operationCompleted').filter((e) => e.kind === 'playPrompt');
+    expect(played).toMatchObject({ resultInfo: { code: 200, subcode: 0 } });
+    // The menu plays for MENU_MS (400 ms) before Graph reports it.
+    expect(played?.durationMs).toBeGreaterThanOrEqual(350);
+    expect(ofType(events, 'operationFailed')).toEqual([]);
+    expect(ofType(events, 'operationRejected')).toEqual([]);
+    // The key press: one notification on the call that moves nothing, one call.tone.
+    expect(ofType(events, 'notification').filter((e) => e.tone !== undefined)).toEqual([
+      expect.objectContaining({ state: 'established', tone: 'tone1', bucket: 'unchanged' }),
+    ]);
+    expect(ofType(events, 'tone')).toEqual([
+      expect.objectContaining({ tone: 'tone1', sequenceId: 1 }),
+    ]);
+    // In that order: the prompt completed, the key press heard, then the transfer sent.
+    const at = (predicate: (e: Logged) => boolean) => events.findIndex(predicate);
+    const completed = at((e) => e.type === 'operationCompleted' && e.kind === 'playPrompt');
+    const tone = at((e) => e.type === 'tone');
+    const transfer = at((e) => e.type === 'request' && e.kind === 'transferCall');
+    expect(completed).toBeGreaterThan(-1);
+    expect(tone).toBeGreaterThan(completed);
+    expect(transfer).toBeGreaterThan(tone);
+    expect(events.at(-1)).toMatchObject({
+      type: 'summary',
+      ok: true,
+      outcomes: { transferred: 1 },
+      requests: { answerCall: 1, subscribeToTone: 1, playPrompt: 1, transferCall: 1 },
+      operations: { completed: 2, failed: 0, rejected: 0 },
+      tones: 1,
+      notifications: { subresource: 1, unchanged: 1 },
+    });
+  });
+
+  it('--scenario ivr shows answer, subscribeToTone, playPrompt, the key press, the transfer and the end, in that order', async () => {
+    const run = await runDemo(['--scenario', 'ivr']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toMatch(ANSI);
+    const out = run.stdout;
+    expect(out).toContain(
+      'graph-call-machine demo: an incoming call, answered, a menu played, 1 pressed, then transferred',
+    );
+    // Each line in turn, each found after the one before it.
+    const lines = [
+      /fake\s+fake\.incomingCall\(\{ source: Ada Lovelace \}\)/,
+      /fake\s+fake\.scriptOperations\(id, \{ result: 'completes', afterMs: 400 \}\)/,
+      /event\s+call\.incoming from Ada Lovelace/,
+      /POST ▸\s+\/communications\/calls\/\S+\/answer\s+202 Accepted/,
+      /event\s+call\.established/,
+      /bot\s+on call\.established: await registry\.subscribeToTone\(id\)/,
+      /POST ▸\s+\/communications\/calls\/\S+\/subscribeToTone\s+200 OK · completed/,
+      /event\s+operation\.completed subscribeToTone/,
+      /bot\s+await registry\.playPrompt\(id, menu\.wav\)/,
+      /POST ▸\s+\/communications\/calls\/\S+\/playPrompt\s+200 OK · running/,
+      /◂ notify\s+deleted\s+operation\s+playPrompt completed\s+subresource/,
+      /event\s+operation\.completed playPrompt\s+200\/0 Action completed successfully\./,
+      /fake\s+fake\.pressTone\(id, 'tone1'\)/,
+      /◂ notify\s+updated\s+established\s+toneInfo tone1\s+unchanged/,
+      /event\s+call\.tone tone1\s+key press, sequence 1/,
+      /bot\s+on call\.tone tone1: await registry\.transfer\(id, Grace Hopper\)/,
+      /POST ▸\s+\/communications\/calls\/\S+\/transfer\s+202 Accepted/,
+      /◂ notify\s+deleted\s+terminated\s+W\/"\d+"\s+applied/,
+      /outcome\s+terminated, reason transferred/,
+      /operations\s+playPrompt 1 · subscribeToTone 1\s+→\s+completed 2 · failed 0 · rejected 0/,
+      /key presses\s+1 \(call\.tone\)/,
+      /✔ 1 call ended \(transferred, as the ivr scenario expects\) · 1 answer, 1 transfer requests · 1 playPrompt, 1 subscribeToTone operations · 1 key press/,
+    ];
+    let from = 0;
+    for (const line of lines) {
+      const match = line.exec(out.slice(from));
+      expect(match, `${line} after offset ${from} of:\n${out}`).not.toBeNull();
+      from += (match?.index ?? 0) + (match?.[0].length ?? 0);
+    }
+  });
+
   it('an unknown scenario exits 2 and names the scenarios there are', async () => {
     const bad = await runDemo(['--scenario', 'voicemail']);
     expect(bad.code).toBe(2);
     expect(bad.stdout).toBe('');
     expect(bad.stderr).toContain(
-      'demo: --scenario takes one of hangup, answer, reject, redirect, transfer, place, got "voicemail"',
+      'demo: --scenario takes one of hangup, answer, reject, redirect, transfer, place, ivr, got "voicemail"',
     );
     expect(bad.stderr).toContain('Usage: npm run demo');
   });
