@@ -16,6 +16,11 @@ import type { CallContext, CallEmitted, RosterState } from './types.js';
 
 /** Departures remembered per call, so that a stale copy of a roster cannot bring them back. */
 export const KEPT_DEPARTURES = 512;
+/**
+ * Participants kept per call: above Teams' interactive meeting size, so a real roster always
+ * fits, while a runaway one cannot grow a call's stored state without bound.
+ */
+export const MAX_PARTICIPANTS = 10_000;
 
 const EMPTY: RosterState = { participants: [], left: [] };
 
@@ -82,6 +87,7 @@ export function trackRoster(context: CallContext, n: CallNotification, at: numbe
     }
     const known = current.get(id);
     if (known === undefined) {
+      if (current.size >= MAX_PARTICIPANTS) return;
       current.set(id, participant);
       emitted.push({ type: 'participant.joined', callId, participant, at });
       return;

@@ -325,4 +325,12 @@ describe('the roster', () => {
     call.send(note(notify.participants(callId, [alice, bob]), 5));
     expect(participantsOf(call.snapshot()).map((p) => p.id)).toEqual(['p-alice']);
   });
+
+  it('keeps at most 10,000 participants: a runaway roster cannot grow the stored call without bound', () => {
+    const call = connected();
+    const crowd = Array.from({ length: 10_001 }, (_, i) => ({ id: `p${i}` }));
+    call.send(note(notify.participants(callId, crowd), 1));
+    expect(participantsOf(call.snapshot())).toHaveLength(10_000);
+    expect(call.of('participant.joined')).toHaveLength(10_000);
+  });
 });

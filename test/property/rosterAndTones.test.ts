@@ -111,7 +111,9 @@ function deltaOf(change: Change & { readonly sequence: number }): CommsNotificat
 }
 
 describe('the roster converges', () => {
-  it('numbered changes, in any order, each any number of times', () => {
+  it(`numbered changes, in any order, each any number of times (${NUM_RUNS} cases)`, {
+    timeout: 600_000,
+  }, () => {
     fc.assert(
       fc.property(
         histories.chain((raw) => {
@@ -136,7 +138,9 @@ describe('the roster converges', () => {
     );
   });
 
-  it('whole rosters, with copies of earlier ones anywhere before the latest', () => {
+  it(`whole rosters, with copies of earlier ones anywhere before the latest (${NUM_RUNS} cases)`, {
+    timeout: 600_000,
+  }, () => {
     fc.assert(
       fc.property(
         histories.chain((raw) => {
@@ -170,7 +174,9 @@ describe('the roster converges', () => {
 });
 
 describe('key presses', () => {
-  it('each sequence id is handed on once, however the presses are repeated and reordered', () => {
+  it(`each sequence id is handed on once, however the presses are repeated and reordered (${NUM_RUNS} cases)`, {
+    timeout: 600_000,
+  }, () => {
     fc.assert(
       fc.property(
         fc
