@@ -22,6 +22,7 @@
  */
 import type { GraphCallState } from '../graph/callState.js';
 import type { ChangeType } from '../graph/notification.js';
+import type { DtmfTone as GraphDtmfTone } from '../graph/operationRequests.js';
 
 /** A `resourceData` object: Graph always names its type. */
 export interface GraphResourceData {
@@ -150,26 +151,8 @@ export interface OperationOptions {
   >;
 }
 
-/** The DTMF tones of `toneInfo.tone`, or any other text. */
-export type DtmfTone =
-  | 'tone0'
-  | 'tone1'
-  | 'tone2'
-  | 'tone3'
-  | 'tone4'
-  | 'tone5'
-  | 'tone6'
-  | 'tone7'
-  | 'tone8'
-  | 'tone9'
-  | 'star'
-  | 'pound'
-  | 'a'
-  | 'b'
-  | 'c'
-  | 'd'
-  | 'flash'
-  | (string & {});
+/** The DTMF tones of `toneInfo.tone` ({@link GraphDtmfTone}), or any other text. */
+export type DtmfTone = GraphDtmfTone | (string & {});
 
 /** Options of {@link tone}. */
 export interface ToneOptions {

@@ -3,20 +3,15 @@
 // notifications arrive meanwhile, Graph gets exactly one POST, and every promise settles with
 // the call's view once Graph took it (on one registry: the same view). An intent the call cannot take sends nothing, rejects with
 // CommandRejectedError, and is reported as `call.commandRejected`.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   type CallControlVerb,
   type CallRegistry,
   type CallView,
   CommandRejectedError,
 } from '../../src/index.js';
-import {
-  hasRedisServer,
-  type RedisServer,
-  startRedisServer,
-} from '../redis/support/redisServer.js';
 import { ANSWER, attempt, controlPosts, eventsOf, OTHER_TARGET, TARGET } from './support.js';
-import { openWorld, type TopologyKind, type World } from './world.js';
+import { describeTopologies, openWorld, type TopologyKind, type World } from './world.js';
 
 const REPEATS = 4;
 
@@ -276,21 +271,4 @@ function topologyTests(kind: TopologyKind, redisUrl: () => string | undefined): 
   });
 }
 
-describe('one registry', () => {
-  topologyTests('one registry', () => undefined);
-});
-
-describe('three registries over one MemoryCallStore', () => {
-  topologyTests('three registries, one MemoryCallStore', () => undefined);
-});
-
-describe.skipIf(!hasRedisServer)('three registries over Redis', () => {
-  let server: RedisServer | undefined;
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-  afterAll(async () => {
-    await server?.dispose();
-  });
-  topologyTests('three registries, Redis', () => server?.url);
-});
+describeTopologies(topologyTests);

@@ -1,6 +1,8 @@
 // A fake Graph in front of one registry, or of several over one shared store (memory or Redis),
 // as the call-control tests use them. Every notification the fake posts reaches every registry
 // at once: the worst case of duplicated deliveries spread over instances.
+
+import { afterAll, beforeAll, describe } from 'vitest';
 import {
   type CallRegistry,
   type CallRegistryOptions,
@@ -11,6 +13,11 @@ import {
 } from '../../src/index.js';
 import { createRedisCallStore, type RedisCallStore } from '../../src/redis/index.js';
 import { createFakeGraph, type FakeGraph, type FakeGraphOptions } from '../../src/testing/index.js';
+import {
+  hasRedisServer,
+  type RedisServer,
+  startRedisServer,
+} from '../redis/support/redisServer.js';
 import { recordEvents } from './support.js';
 
 export type TopologyKind =
@@ -114,4 +121,29 @@ export function openWorld(options: WorldOptions): World {
       await fake.close();
     },
   };
+}
+
+/**
+ * Declares `tests` once per topology: one registry, three over one MemoryCallStore, and three
+ * over Redis (skipped, with vitest's notice, where no redis-server can be started).
+ */
+export function describeTopologies(
+  tests: (kind: TopologyKind, redisUrl: () => string | undefined) => void,
+): void {
+  describe('one registry', () => {
+    tests('one registry', () => undefined);
+  });
+  describe('three registries over one MemoryCallStore', () => {
+    tests('three registries, one MemoryCallStore', () => undefined);
+  });
+  describe.skipIf(!hasRedisServer)('three registries over Redis', () => {
+    let server: RedisServer | undefined;
+    beforeAll(async () => {
+      server = await startRedisServer();
+    });
+    afterAll(async () => {
+      await server?.dispose();
+    });
+    tests('three registries, Redis', () => server?.url);
+  });
 }

@@ -2,7 +2,7 @@
 // registry and on three over one store (memory, Redis): every operation promise settles
 // (completed, failed, timed out, or callEnded when the call ends mid-prompt), a pending operation
 // is completed by whichever registry gets its notification, and results after the end are late.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   type CallRegistry,
   createCallRegistry,
@@ -15,12 +15,7 @@ import {
 } from '../../src/index.js';
 import { createFakeGraph } from '../../src/testing/index.js';
 import { eventsOf, flush, graphOf, TARGET, watch } from '../control/support.js';
-import { openWorld, type TopologyKind, type World } from '../control/world.js';
-import {
-  hasRedisServer,
-  type RedisServer,
-  startRedisServer,
-} from '../redis/support/redisServer.js';
+import { describeTopologies, openWorld, type TopologyKind, type World } from '../control/world.js';
 
 const PROMPT = 'https://bot.example.com/audio/welcome.wav';
 const NEWS: readonly RegistryEventType[] = [
@@ -230,24 +225,7 @@ function topologyTests(kind: TopologyKind, redisUrl: () => string | undefined): 
   });
 }
 
-describe('one registry', () => {
-  topologyTests('one registry', () => undefined);
-});
-
-describe('three registries over one MemoryCallStore', () => {
-  topologyTests('three registries, one MemoryCallStore', () => undefined);
-});
-
-describe.skipIf(!hasRedisServer)('three registries over Redis', () => {
-  let server: RedisServer | undefined;
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-  afterAll(async () => {
-    await server?.dispose();
-  });
-  topologyTests('three registries, Redis', () => server?.url);
-});
+describeTopologies(topologyTests);
 
 describe('a restart', () => {
   it('keeps a pending operation in the store; the next registry completes it', async () => {

@@ -2,54 +2,19 @@
 // Graph: the fake posts its notifications to the bot's webhook over loopback, answers the
 // requests the bot's registry sends, and presses the caller's keys. test/docs/ivrBot.test.ts
 // loads this file; like the other checks it imports `graph-call-machine` as a user would.
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import type { CallOutcome } from 'graph-call-machine';
-import { createFakeGraph, type FakeGraph, type OperationOutcome } from 'graph-call-machine/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { FakeGraph, OperationOutcome } from 'graph-call-machine/testing';
+import { describe, expect, it } from 'vitest';
 import { startIvr } from '../ivrBot.js';
+import { botOverLoopback, requestsOf } from './botOverLoopback.js';
 
 const SALES = { identity: { user: { id: '550fae72-d251-43ec-868c-373732c2704f' } } };
 const MENU = 'https://bot.example.com/audio/menu.wav';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
 async function run() {
-  let webhookUrl = '';
-  const fake = createFakeGraph({
-    deliver: async (body) => {
-      const response = await fetch(webhookUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer from-graph' },
-        body: JSON.stringify(body),
-      });
-      return response.status;
-    },
-  });
-  cleanups.push(() => fake.close());
-  const lines: string[] = [];
-  const { registry, server } = startIvr({
-    graph: { getToken: async () => 'token', fetch: fake.fetch, baseUrl: fake.baseUrl },
-    authenticate: async (req) =>
-      req.headers.get('authorization') === 'Bearer from-graph'
-        ? { ok: true }
-        : { ok: false, status: 401, reason: 'not from Graph' },
-    callbackUri: 'https://bot.example.com/api/calls',
-    menu: MENU,
-    sales: SALES,
-    port: 0,
-    log: (line) => lines.push(line),
-  });
-  cleanups.push(async () => {
-    await registry.close();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  await once(server, 'listening');
-  webhookUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/calls`;
+  const { fake, registry, lines } = await botOverLoopback((common) =>
+    startIvr({ ...common, menu: MENU, sales: SALES }),
+  );
 
   /** An incoming call whose menus end as `menus` say; resolves with its id and how it ends. */
   function call(...menus: OperationOutcome[]) {
@@ -71,12 +36,6 @@ async function sent(fake: FakeGraph, callId: string, action: string, count = 1):
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   throw new Error(`the bot never sent ${count} × ${action}`);
-}
-
-function requestsOf(fake: FakeGraph, callId: string): string[] {
-  return fake.requests
-    .filter((r) => r.callId === callId)
-    .map((r) => `${r.method} ${r.action ?? ''} ${r.status}`.replace('  ', ' '));
 }
 
 describe('docs/examples/ivrBot.ts', () => {

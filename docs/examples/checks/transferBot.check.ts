@@ -2,20 +2,14 @@
 // fake posts its notifications to the bot's webhook over loopback, and answers the requests the
 // bot's registry sends. test/docs/transferBot.test.ts loads this file; like examples.check.ts it
 // lives beside the examples, which import `graph-call-machine` as a user would.
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import type { CallOutcome } from 'graph-call-machine';
-import { createFakeGraph, type FakeGraph, type TransferOutcome } from 'graph-call-machine/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { FakeGraph, TransferOutcome } from 'graph-call-machine/testing';
+import { describe, expect, it } from 'vitest';
 import { startBot } from '../transferBot.js';
+import { botOverLoopback, requestsOf } from './botOverLoopback.js';
 
 const OPERATOR = { identity: { user: { id: '550fae72-d251-43ec-868c-373732c2704f' } } };
 const CALLER = { identity: { phone: { id: '+14255550100' } } };
-
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
 
 interface Run {
   readonly fake: FakeGraph;
@@ -25,39 +19,9 @@ interface Run {
 }
 
 async function run(route: Parameters<typeof startBot>[0]['route']): Promise<Run> {
-  let webhookUrl = '';
-  // Posts as Graph does: JSON, with a bearer token the bot's `authenticate` checks.
-  const fake = createFakeGraph({
-    deliver: async (body) => {
-      const response = await fetch(webhookUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer from-graph' },
-        body: JSON.stringify(body),
-      });
-      return response.status;
-    },
-  });
-  cleanups.push(() => fake.close());
-  const lines: string[] = [];
-  const { registry, server } = startBot({
-    graph: { getToken: async () => 'token', fetch: fake.fetch, baseUrl: fake.baseUrl },
-    authenticate: async (req) =>
-      req.headers.get('authorization') === 'Bearer from-graph'
-        ? { ok: true }
-        : { ok: false, status: 401, reason: 'not from Graph' },
-    callbackUri: 'https://bot.example.com/api/calls',
-    route,
-    port: 0,
-    log: (line) => lines.push(line),
-  });
-  cleanups.push(async () => {
-    await registry.close();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  await once(server, 'listening');
-  webhookUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/calls`;
-
+  const { fake, registry, lines } = await botOverLoopback((common) =>
+    startBot({ ...common, route }),
+  );
   return {
     fake,
     lines,
@@ -71,12 +35,6 @@ async function run(route: Parameters<typeof startBot>[0]['route']): Promise<Run>
       return { callId, outcome };
     },
   };
-}
-
-function requestsOf(fake: FakeGraph, callId: string): string[] {
-  return fake.requests
-    .filter((r) => r.callId === callId)
-    .map((r) => `${r.method} ${r.action ?? ''} ${r.status}`.replace('  ', ' '));
 }
 
 describe('docs/examples/transferBot.ts', () => {
