@@ -206,6 +206,30 @@ function topologyTests(kind: TopologyKind, redisUrl: () => string | undefined): 
     expect((await registry.read(callId))?.duplicateTones).toBeGreaterThan(0);
   });
 
+  // Two instances or more: the asker is not the one that hears Graph.
+  if (kind !== 'one registry') {
+    it('a prompt asked on one instance is completed by a notification only another receives', async () => {
+      const w = open();
+      const callId = await connected(w);
+      const [asking, receiving] = w.registries as [CallRegistry, CallRegistry];
+      w.disconnect();
+      const onlyOther = w.fake.connect(receiving);
+      try {
+        const done = await asking.playPrompt(callId, PROMPT);
+        expect(done.status).toBe('completed');
+        // The instance that received the completion told its listeners; the asker learned it
+        // from the stored call.
+        const [, heard] = news;
+        expect(eventsOf(heard ?? [], 'operation.completed').map((e) => e.operation.key)).toEqual([
+          done.key,
+        ]);
+      } finally {
+        onlyOther();
+        w.connect();
+      }
+    });
+  }
+
   it('an operation the call cannot take sends nothing and rejects', async () => {
     const w = open();
     const callId = w.fake.incomingCall();
