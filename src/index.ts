@@ -144,6 +144,15 @@ export type { Clock, TimerHandle } from './runtime/clock.js';
 export { systemClock } from './runtime/clock.js';
 export type { PromptSpec } from './runtime/checkOperations.js';
 export type { CallRegistryOptions } from './runtime/createCallRegistry.js';
+export type {
+  FlightPosition,
+  FlightRecord,
+  FlightRecorder,
+  FlightRecorderOptions,
+} from './runtime/flightRecord.js';
+export { FLIGHT_RECORD_VERSION } from './runtime/flightRecord.js';
+export type { ReplayDifference, ReplayedCall, ReplayOptions } from './runtime/replayRecords.js';
+export { replayRecords } from './runtime/replayRecords.js';
 export { createCallRegistry } from './runtime/createCallRegistry.js';
 export type { IngestFailure, RestoreFailure } from './runtime/errors.js';
 export {

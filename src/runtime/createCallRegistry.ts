@@ -80,6 +80,12 @@ import {
   StoreConflictError,
   UnknownCallError,
 } from './errors.js';
+import {
+  type FlightRecord,
+  type FlightRecorder,
+  type FlightRecorderOptions,
+  flightRecord,
+} from './flightRecord.js';
 import type { GraphClientOptions } from './graphClient.js';
 import {
   graphClientOf,
@@ -148,6 +154,14 @@ export interface CallRegistryOptions extends CallOptions {
    * snapshot calls for (records written by an older version). Default `true`.
    */
   readonly recoverOnStart?: boolean;
+  /**
+   * The flight recorder: told every input of every call this registry steps (see
+   * {@link FlightRecord}), for `graph-call-machine replay`. A function, or one with options
+   * (`createFileRecorder(path)` from `graph-call-machine/recorder` writes JSON Lines).
+   */
+  readonly recorder?:
+    | FlightRecorder
+    | ({ readonly record: FlightRecorder } & FlightRecorderOptions);
 }
 
 /** A stored call as this registry last saw it. */
@@ -162,6 +176,8 @@ interface Plan<T> {
   readonly result: T;
   readonly emitted: readonly CallEmitted[];
   readonly write?: CallSnapshot;
+  /** What the call was created from, when this event created it. */
+  readonly started?: CallInput;
 }
 
 const DEFAULTS = {
@@ -225,6 +241,9 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
   const inProcess = typeof store.nextDueAt === 'function';
   const inspection =
     options.inspect === undefined ? undefined : createInspectionFeed(options.inspect, machine);
+  const recorder = options.recorder;
+  const recordTo = typeof recorder === 'function' ? recorder : recorder?.record;
+  const recorderOptions: FlightRecorderOptions = typeof recorder === 'object' ? recorder : {};
 
   const known = new Map<string, Known>();
   const ended = new TimeHeap(); // when each ended call leaves the cache
@@ -361,7 +380,18 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
           }
         }
         announce(callId, step.emitted);
-        if (current !== undefined) waiters.settle(callId, current.snapshot);
+        if (current !== undefined) {
+          recordStep(
+            callId,
+            event,
+            undefined,
+            current.snapshot,
+            current.snapshot,
+            step.emitted,
+            false,
+          );
+          waiters.settle(callId, current.snapshot);
+        }
         return step.result;
       }
       const admitted = current === undefined;
@@ -388,6 +418,7 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
         announce(callId, step.emitted);
         // After the news, as an actor reports its snapshot after the events its step emitted.
         inspection?.step(callId, current === undefined ? undefined : event, next);
+        recordStep(callId, event, step.started, current?.snapshot, next, step.emitted, true);
         waiters.settle(callId, next);
         return step.result;
       }
@@ -399,6 +430,42 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
       // ones wait with full jitter, so racing registries do not collide again in lockstep.
       const ms = attempt > 1 ? Math.random() * Math.min(2 ** attempt, 100) : 0;
       if (ms > 0) await new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
+    }
+  }
+
+  /** Hands the recorder what one step did; a start records what the call was created from. */
+  function recordStep(
+    callId: string,
+    event: CallEvent | undefined,
+    started: CallInput | undefined,
+    from: CallSnapshot | undefined,
+    to: CallSnapshot,
+    emitted: readonly CallEmitted[],
+    wrote: boolean,
+  ): void {
+    if (recordTo === undefined) return;
+    const input: FlightRecord['input'] | undefined =
+      started !== undefined
+        ? { type: 'start', input: started }
+        : event === undefined
+          ? undefined
+          : { type: 'step', event };
+    if (input === undefined) return;
+    try {
+      recordTo(
+        flightRecord(
+          recorderOptions,
+          callId,
+          input,
+          started === undefined ? from : undefined,
+          to,
+          emitted,
+          verdictOfStep(emitted),
+          wrote,
+        ),
+      );
+    } catch (error) {
+      report(error, callId);
     }
   }
 
@@ -424,7 +491,12 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
       update(callId, undefined, (current): Plan<CallSnapshot> => {
         if (current !== undefined) return { result: current.snapshot, emitted: [] };
         const started = startCall(input, machine);
-        return { result: started.snapshot, emitted: started.emitted, write: started.snapshot };
+        return {
+          result: started.snapshot,
+          emitted: started.emitted,
+          write: started.snapshot,
+          started: input,
+        };
       }),
     );
   }
@@ -830,6 +902,7 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
         result: { verdict: verdictOfStep(started.emitted) ?? 'apply', found: true },
         emitted: started.emitted,
         write: started.snapshot,
+        started: input,
       };
     };
   }

@@ -1,0 +1,140 @@
+// The flight recorder and its replay: a faulty lifecycle recorded from the fake Graph (a
+// throttled DELETE, every notification twice, the terminated notification lost, so the deadline
+// leads to a GET) replays through the machine to the same states, verdicts and outcome; a
+// machine whose rules were changed is caught, input by input.
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type CallRegistry,
+  callMachine,
+  createCallRegistry,
+  type FlightRecord,
+  replayRecords,
+} from '../../src/index.js';
+import { createFakeGraph, type FakeGraph } from '../../src/testing/index.js';
+import { graphOf } from '../control/support.js';
+
+let open: { fake: FakeGraph; registry: CallRegistry } | undefined;
+afterEach(async () => {
+  await open?.registry.close();
+  await open?.fake.close();
+  open = undefined;
+});
+
+async function recordedLifecycle(options: { redact?: boolean; includeRaw?: boolean } = {}) {
+  const records: FlightRecord[] = [];
+  const fake = createFakeGraph({
+    faults: {
+      seed: 3,
+      duplicate: 1,
+      dropTerminated: true,
+      throttle: { next: 1, retryAfter: 0.02 },
+    },
+  });
+  const registry = createCallRegistry({
+    graph: graphOf(fake),
+    keepAliveMs: 0,
+    confirmTimeoutMs: 30,
+    recorder: { record: (record) => records.push(record), ...options },
+  });
+  open = { fake, registry };
+  fake.connect(registry);
+  const callId = fake.incomingCall({ source: { identity: { phone: { id: '+14255550100' } } } });
+  await fake.settle();
+  await registry.answer(callId, {
+    callbackUri: 'https://bot.example.com/api/calls',
+    mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' },
+  });
+  await fake.settle();
+  fake.throttleNext(1, 0.02);
+  await registry.hangUp(callId);
+  const ended = await registry.waitFor(callId, 'terminated', { timeoutMs: 5_000 });
+  await registry.idle();
+  // Through JSON, as a file would keep them.
+  return {
+    callId,
+    ended,
+    records: records.map((r) => JSON.parse(JSON.stringify(r)) as FlightRecord),
+  };
+}
+
+describe('the flight recorder', () => {
+  it('records each input with what it did, and the replay agrees with every one', async () => {
+    const { callId, ended, records } = await recordedLifecycle();
+    const kinds = records.map((r) => (r.input.type === 'start' ? 'start' : r.input.event.type));
+    expect(kinds[0]).toBe('start');
+    for (const kind of [
+      'answer',
+      'answer.succeeded',
+      'hangUp',
+      'delete.failed',
+      'deadline.reached',
+      'delete.succeeded',
+      'getCall.result',
+    ]) {
+      expect(kinds).toContain(kind);
+    }
+    // Every duplicate was recorded with its verdict.
+    expect(
+      records.filter((r) => r.verdict === 'unchanged' || r.verdict === 'stale').length,
+    ).toBeGreaterThan(0);
+    const [replayed] = replayRecords(records);
+    expect(replayed?.callId).toBe(callId);
+    expect(replayed?.problem).toBeUndefined();
+    expect(replayed?.differences).toEqual([]);
+    expect(replayed?.outcome?.reason).toBe(ended.outcome?.reason);
+    expect(replayed?.position).toEqual({
+      state: 'terminated',
+      phase: 'terminated',
+      value: 'terminated',
+    });
+  });
+
+  it('names each input where a machine with other rules decides otherwise', async () => {
+    const { records } = await recordedLifecycle();
+    // A rule changed: a 404 to the verifying GET no longer confirms the end.
+    const changed = callMachine.provide({ guards: { isConfirmedEnded: () => false } });
+    const [replayed] = replayRecords(records, { machine: changed });
+    expect(replayed?.differences.length).toBeGreaterThan(0);
+    const getCall = replayed?.records.findIndex(
+      (r) => r.input.type === 'step' && r.input.event.type === 'getCall.result',
+    );
+    expect(replayed?.differences.map((d) => [d.index, d.field, d.recorded, d.replayed])).toEqual([
+      [getCall, 'state', 'terminated', 'terminating'],
+      [getCall, 'phase', 'terminated', 'terminating'],
+      [getCall, 'value', 'terminated', 'terminating.confirming'],
+      [getCall, 'outcome', 'hungUp', undefined],
+      [getCall, 'emitted', ['call.stateChanged', 'call.terminated'], []],
+    ]);
+  });
+
+  it('keeps no raw item unless asked, and redacts people when asked', async () => {
+    const plain = await recordedLifecycle();
+    expect(JSON.stringify(plain.records)).toContain('+14255550100');
+    expect(JSON.stringify(plain.records)).not.toContain('"resourceData"');
+    await open?.registry.close();
+    await open?.fake.close();
+    open = undefined;
+    const redacted = await recordedLifecycle({ redact: true, includeRaw: true });
+    const text = JSON.stringify(redacted.records);
+    expect(text).not.toContain('+14255550100');
+    expect(text).toContain('"resourceData"');
+    expect(text).not.toMatch(/bearer|authorization/i);
+    // Redaction changes nothing the machine decides on.
+    expect(replayRecords(redacted.records)[0]?.differences).toEqual([]);
+  });
+
+  it('says when a call cannot be replayed', () => {
+    const [replayed] = replayRecords([
+      {
+        v: 1,
+        callId: 'c1',
+        at: 1,
+        input: { type: 'step', event: { type: 'hangUp', at: 1 } },
+        to: { state: 'established', phase: 'terminating', value: 'terminating.hangingUp' },
+        emitted: ['graph.deleteCall'],
+        wrote: true,
+      },
+    ]);
+    expect(replayed?.problem).toMatch(/start was not recorded/);
+  });
+});
