@@ -20,11 +20,13 @@
 import type { CallPhase, GraphCallState } from '../graph/callState.js';
 import { IDENTITY_KINDS } from '../graph/participantInfo.js';
 import { getCallView } from '../machine/callView.js';
+import { DEFAULT_CALL_OPTIONS } from '../machine/context.js';
 import type { CallSnapshot } from '../machine/stepCall.js';
 import type {
   CallEmitted,
   CallEvent,
   CallInput,
+  CallOptions,
   CallOutcome,
   NotificationVerdict,
 } from '../machine/types.js';
@@ -126,11 +128,18 @@ function shapeInput(
   input: FlightRecord['input'],
 ): FlightRecord['input'] {
   if (input.type === 'start') {
-    const found = input.input.discoveredBy;
-    if (found === undefined) return input;
+    // Only the call options the machine reads: the registry's own options (its Graph client,
+    // its headers) never enter a record.
+    const { discoveredBy, options: given, ...rest } = input.input;
     return {
       type: 'start',
-      input: { ...input.input, discoveredBy: shapeNotification(options, found) },
+      input: {
+        ...rest,
+        ...(given === undefined ? {} : { options: callOptionsOf(given) }),
+        ...(discoveredBy === undefined
+          ? {}
+          : { discoveredBy: shapeNotification(options, discoveredBy) }),
+      },
     };
   }
   const { event } = input;
@@ -139,6 +148,15 @@ function shapeInput(
     type: 'step',
     event: { ...event, notification: shapeNotification(options, event.notification) },
   };
+}
+
+function callOptionsOf(given: CallOptions): CallOptions {
+  const kept: Record<string, number> = {};
+  for (const key of Object.keys(DEFAULT_CALL_OPTIONS) as (keyof CallOptions)[]) {
+    const value = given[key];
+    if (typeof value === 'number') kept[key] = value;
+  }
+  return kept;
 }
 
 function shapeNotification<N extends { readonly raw: unknown }>(

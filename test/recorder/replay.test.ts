@@ -123,6 +123,26 @@ describe('the flight recorder', () => {
     expect(replayRecords(redacted.records)[0]?.differences).toEqual([]);
   });
 
+  it("never records the registry's own options: its Graph client, its headers", async () => {
+    const records: FlightRecord[] = [];
+    const fake = createFakeGraph();
+    const registry = createCallRegistry({
+      graph: { ...graphOf(fake), headers: { 'x-api-key': 'SECRET-KEY' } },
+      keepAliveMs: 0,
+      recorder: (record) => records.push(record),
+    });
+    open = { fake, registry };
+    await registry.track('c1', { state: 'established' });
+    await registry.hangUp('c1');
+    const text = JSON.stringify(records);
+    expect(text).not.toContain('SECRET-KEY');
+    expect(text).not.toContain('getToken');
+    const [start] = records;
+    expect(start?.input.type === 'start' && Object.keys(start.input.input.options ?? {})).toEqual(
+      [],
+    );
+  });
+
   it('says when a call cannot be replayed', () => {
     const [replayed] = replayRecords([
       {
