@@ -26,6 +26,7 @@ export default defineConfig([
     banner: { js: '#!/usr/bin/env node' },
     sourcemap: true,
     target: 'node20',
-    external: ['xstate', 'ioredis'],
+    // --inspect loads the inspector only if the user installed it.
+    external: ['xstate', 'ioredis', '@statelyai/inspect'],
   },
 ]);
