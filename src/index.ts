@@ -144,6 +144,7 @@ export type { Clock, TimerHandle } from './runtime/clock.js';
 export { systemClock } from './runtime/clock.js';
 export type { PromptSpec } from './runtime/checkOperations.js';
 export type { CallRegistryOptions } from './runtime/createCallRegistry.js';
+export type { RegistryTelemetryOptions } from './runtime/telemetryTypes.js';
 export type {
   FlightPosition,
   FlightRecord,

@@ -98,11 +98,20 @@ import {
 } from './graphEvents.js';
 import { MemoryCallStore } from './memoryCallStore.js';
 import { RegistryListeners } from './registryListeners.js';
+import {
+  type GraphRequestKind,
+  type GraphRequestWatch,
+  type RegistryTelemetry,
+  startTelemetry,
+  watched,
+} from './telemetry.js';
+import type { RegistryTelemetryOptions } from './telemetryTypes.js';
 import { TimeHeap } from './timeHeap.js';
 import type {
   CallPredicate,
   CallRegistry,
   GraphClient,
+  GraphResult,
   IngestReport,
   PlaceCallResult,
   PlacedCall,
@@ -162,6 +171,12 @@ export interface CallRegistryOptions extends CallOptions {
   readonly recorder?:
     | FlightRecorder
     | ({ readonly record: FlightRecorder } & FlightRecorderOptions);
+  /**
+   * OpenTelemetry metrics and a span per Graph request (see {@link RegistryTelemetryOptions}).
+   * Default `true`: `@opentelemetry/api`'s global providers, when the package is installed
+   * (no-ops unless the app registered an SDK). `false`: none. Providers given are used as given.
+   */
+  readonly telemetry?: boolean | RegistryTelemetryOptions;
 }
 
 /** A stored call as this registry last saw it. */
@@ -257,6 +272,16 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
   let dueTimer: { handle: TimerHandle; at: number; held: boolean } | undefined;
   let claiming = false;
   let pollFailing = false;
+  // Replaced once, when the global providers of @opentelemetry/api arrive after the start.
+  let telemetry: RegistryTelemetry | undefined = startTelemetry(
+    options.telemetry,
+    { graph: options.graph, clock, calls: () => known.values() },
+    (started) => {
+      if (closed) return started.close();
+      telemetry?.close();
+      telemetry = started;
+    },
+  );
 
   const emit = (event: RegistryEvent): void => listeners.emit(event);
   const report = (error: unknown, callId?: string): void => listeners.report(error, callId);
@@ -585,9 +610,11 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
         status: 0,
         error: { code: 'Timeout', message: `no answer within ${requestTimeoutMs} ms` },
       };
+      const watch = telemetry?.request('placeCall', undefined);
       const result = await bounded(
-        attempt(() => client.placeCall(request)),
+        attempt(watched(watch, () => client.placeCall(request))),
         overdue,
+        watch,
       );
       if (result.ok) return result.call;
       const throttled =
@@ -627,10 +654,10 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
     for (const event of emitted) {
       switch (event.type) {
         case 'graph.deleteCall':
-          perform(callId, () => client.deleteCall(callId), toDeleteEvent);
+          perform(callId, 'deleteCall', () => client.deleteCall(callId), toDeleteEvent);
           break;
         case 'graph.getCall':
-          perform(callId, () => client.getCall(callId), toGetCallEvent);
+          perform(callId, 'getCall', () => client.getCall(callId), toGetCallEvent);
           break;
         case 'graph.answerCall':
         case 'graph.rejectCall':
@@ -639,6 +666,7 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
           const verb = verbOfCommand(event);
           perform(
             callId,
+            verb,
             () => sendCommand(client, event),
             (r, at) => toCommandEvent(verb, r, at),
           );
@@ -648,6 +676,7 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
           const { key, operation } = event;
           perform(
             callId,
+            operation.kind,
             () => client.runOperation(callId, operation),
             (r, at) => toOperationEvent(key, r, at),
           );
@@ -668,6 +697,10 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
           );
           emit(event);
           break;
+        case 'call.terminated':
+          telemetry?.terminated(event.outcome, known.get(callId)?.snapshot.context);
+          emit(event);
+          break;
         default:
           emit(event);
       }
@@ -679,31 +712,41 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
   // A request that never answers (a custom client can do that) is the machine's to time out,
   // through the deadline of the state that waits for it; here it only must not hold `idle()`
   // and `close()` forever, so it stops being waited for after the request timeout.
-  function perform<R>(
+  function perform<R extends GraphResult>(
     callId: string,
+    kind: GraphRequestKind,
     request: () => Promise<R>,
     toEvent: (result: R, at: number) => CallEvent,
   ): void {
-    const work = attempt(request)
+    const watch = telemetry?.request(kind, callId);
+    const work = attempt(watched(watch, request))
       .then((result) =>
         // After close() an answer is not committed: the request's deadline hands the call to
         // whichever registry runs it next.
         closed ? undefined : inTurn(callId, () => applyEvent(callId, toEvent(result, clock.now()))),
       )
       .catch((error: unknown) => report(error, callId));
-    keep(bounded(work));
+    keep(bounded(work, undefined, watch));
   }
 
-  function bounded<T, F = undefined>(work: Promise<T>, fallback?: F): Promise<T | F> {
+  /** `work`, or `fallback` once the request timeout has passed (and the request's span ends). */
+  function bounded<T, F = undefined>(
+    work: Promise<T>,
+    fallback?: F,
+    watch?: GraphRequestWatch,
+  ): Promise<T | F> {
     let timer: TimerHandle | undefined;
     const timeout = new Promise<F>((resolve) => {
-      timer = clock.setTimeout(() => resolve(fallback as F), requestTimeoutMs);
+      timer = clock.setTimeout(() => {
+        watch?.abandon();
+        resolve(fallback as F);
+      }, requestTimeoutMs);
     });
     return Promise.race([work, timeout]).finally(() => clock.clearTimeout(timer));
   }
 
-  async function keepAlive(callId: string): Promise<void> {
-    const result = await attempt(() => client.keepAlive(callId));
+  async function keepAlive(callId: string, watch?: GraphRequestWatch): Promise<void> {
+    const result = await attempt(watched(watch, () => client.keepAlive(callId)));
     if (!result.ok && result.status !== 404) {
       const detail = result.error?.message === undefined ? '' : `: ${result.error.message}`;
       const why = `failed with status ${result.status}${detail}; retrying at the next period`;
@@ -729,7 +772,9 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
     const keepAliveAt = keepAliveDueOf(current.snapshot);
     const keepingAlive = keepAliveAt !== undefined && keepAliveAt <= now;
     if (keepingAlive) {
-      keep(bounded(keepAlive(callId).catch((error: unknown) => report(error, callId))));
+      const watch = telemetry?.request('keepAlive', callId);
+      const work = keepAlive(callId, watch).catch((error: unknown) => report(error, callId));
+      keep(bounded(work, undefined, watch));
     }
     const deadline = dueAtOf(current.snapshot);
     if (deadline !== undefined && deadline <= now) {
@@ -974,6 +1019,7 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
         ),
       );
       const all = refused.length === 0 ? rejected : [...rejected, ...refused];
+      telemetry?.notifications(counts, all);
       const { apply: applied, ...others } = counts;
       const result: IngestReport = {
         applied,
@@ -1195,6 +1241,7 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
       if (dueTimer !== undefined) clock.clearTimeout(dueTimer.handle);
       dueTimer = undefined;
       await ready.catch(noop);
+      telemetry?.close();
       waiters.close();
       // Store work under way finishes; requests in flight are not waited for.
       while (turns.size > 0) await Promise.allSettled([...turns.values()]);
