@@ -2,8 +2,11 @@
 // `--quick` (CI) runs each figure small and once, so the bench cannot rot; it never fails on a
 // missed target, only on a crash. Timings are CPU time of this process (user + system), which
 // is steadier than wall time on a shared two-core machine.
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { createActor, createMachine } from 'xstate';
 import {
@@ -15,6 +18,7 @@ import {
   startCall,
   stepCall,
 } from '../src/index.js';
+import { createFileRecorder, type FileRecorder } from '../src/recorder/index.js';
 import { createWebhookHandler, toNodeListener } from '../src/webhook/index.js';
 import { acceptingGraph } from './acceptingGraph.js';
 
@@ -136,8 +140,11 @@ function bareXstate(ids: string[]) {
   for (const actor of actors) actor.stop();
 }
 
-async function ingestAll(prepared: ReturnType<typeof bodies>) {
-  const registry = createCallRegistry({ graph: acceptingGraph });
+async function ingestAll(prepared: ReturnType<typeof bodies>, recorder?: FileRecorder) {
+  const registry = createCallRegistry({
+    graph: acceptingGraph,
+    ...(recorder === undefined ? {} : { recorder }),
+  });
   await registry.ready;
   for (const body of prepared) await registry.ingest(body);
   await registry.close();
@@ -472,6 +479,44 @@ async function rosterFigure() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The flight recorder: the 20-item ingest with createFileRecorder on, against the same ingest
+// with no recorder. The recorder is closed inside the measured time, so every record is on disk
+// (written, not fsynced) when a run stops the clock: its writes are part of its cost, and a
+// recorder that only buffered could not look fast. The CPU time counts the threads libuv
+// writes with. Each run appends to one file with the default rotation (64 MiB, 5 kept).
+// This loop never lets I/O run (the in-memory store answers in microtasks), so the writes wait
+// for close(): the buffer is raised to hold a whole run (~34 MB at full size) rather than drop
+// records, which would make the figure look better than it is; a drop is flagged all the same.
+
+async function recorderFigure() {
+  const calls = quick ? 1_000 : 10_000;
+  const rounds = quick ? 1 : 5;
+  const prepared = bodies(callIds(calls), 20);
+  const dir = await mkdtemp(join(tmpdir(), 'gcm-bench-recorder-'));
+  let dropped = 0;
+  const recorded = async () => {
+    const recorder = createFileRecorder(join(dir, 'calls.jsonl'), {
+      maxBufferedBytes: 64 * 1_048_576,
+    });
+    await ingestAll(prepared, recorder);
+    await recorder.close();
+    dropped += recorder.dropped;
+  };
+  try {
+    await recorded(); // warm-up
+    const r = await compare(rounds, recorded, () => ingestAll(prepared));
+    push(
+      `ingest with createFileRecorder on, 20-item POSTs (${calls} calls × 5)${dropped > 0 ? ` ⚠ ${dropped} records dropped` : ''}`,
+      calls * 5,
+      r,
+      0.8,
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 
 const figures: Record<string, () => Promise<void>> = {
   ingest: ingestFigures,
@@ -480,6 +525,7 @@ const figures: Record<string, () => Promise<void>> = {
   steady: steadyFigure,
   latency: latencyFigure,
   roster: rosterFigure,
+  recorder: recorderFigure,
 };
 
 if ((globalThis as { gc?: unknown }).gc === undefined) {
