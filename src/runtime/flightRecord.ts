@@ -19,8 +19,7 @@
  */
 import type { CallPhase, GraphCallState } from '../graph/callState.js';
 import { IDENTITY_KINDS } from '../graph/participantInfo.js';
-import { getCallView } from '../machine/callView.js';
-import { DEFAULT_CALL_OPTIONS } from '../machine/context.js';
+import { DEFAULT_CALL_OPTIONS, phaseOfContext } from '../machine/context.js';
 import type { CallSnapshot } from '../machine/stepCall.js';
 import type {
   CallEmitted,
@@ -76,6 +75,7 @@ export interface FlightRecorderOptions {
 }
 
 const REDACTED = '[redacted]';
+const NO_RAW: Readonly<Record<string, never>> = Object.freeze({});
 // Bots (application, applicationInstance) are not people: their ids stay readable.
 const PERSONAL: ReadonlySet<string> = new Set(
   IDENTITY_KINDS.filter((kind) => kind !== 'application' && kind !== 'applicationInstance'),
@@ -83,8 +83,8 @@ const PERSONAL: ReadonlySet<string> = new Set(
 const SECRET = /token|authorization|secret|password/i;
 
 export function positionOf(snapshot: CallSnapshot): FlightPosition {
-  const view = getCallView(snapshot);
-  return { state: view.state, phase: view.phase, value: valueText(snapshot.value) };
+  const { context } = snapshot;
+  return { state: context.state, phase: phaseOfContext(context), value: valueText(snapshot.value) };
 }
 
 function valueText(value: unknown): string {
@@ -163,10 +163,11 @@ function shapeNotification<N extends { readonly raw: unknown }>(
   options: FlightRecorderOptions,
   notification: N,
 ): N {
-  if (options.includeRaw === true)
-    return { ...notification, raw: withoutSecrets(notification.raw) };
-  const { raw: _raw, ...rest } = notification;
-  return { ...rest, raw: {} } as N;
+  // One copy either way: only the raw item is replaced.
+  return {
+    ...notification,
+    raw: options.includeRaw === true ? withoutSecrets(notification.raw) : NO_RAW,
+  };
 }
 
 function withoutSecrets(value: unknown): unknown {

@@ -13,6 +13,7 @@ const SOURCES: Readonly<Record<string, string>> = {
   './redis': 'src/redis/index.ts',
   './webhook': 'src/webhook/index.ts',
   './diagram': 'src/diagram/index.ts',
+  './recorder': 'src/recorder/index.ts',
 };
 
 /** The names a barrel file exports, read from its syntax (the barrels are explicit lists). */
