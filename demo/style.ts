@@ -45,19 +45,5 @@ export function createStyle(enabled: boolean): Style {
   };
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching the escape sequences is the point.
-const SGR = /\u001b\[[0-9;]*m/g;
-
-/** The width a string takes on screen: escape sequences take none. */
-export function visibleLength(text: string): number {
-  return text.replace(SGR, '').length;
-}
-
-/** Pads to `width` visible characters, ignoring colour codes. */
-export function padEnd(text: string, width: number): string {
-  return text + ' '.repeat(Math.max(0, width - visibleLength(text)));
-}
-
-export function padStart(text: string, width: number): string {
-  return ' '.repeat(Math.max(0, width - visibleLength(text))) + text;
-}
+// The padding that ignores colour codes is the replay command's.
+export { padEnd, padStart, visibleLength } from '../src/cli/style.js';

@@ -4,7 +4,7 @@
  * (≥ 20.12), so the command needs no colour library.
  * @module
  */
-import { styleText } from 'node:util';
+import { stripVTControlCharacters, styleText } from 'node:util';
 
 type Format = Parameters<typeof styleText>[0];
 
@@ -49,12 +49,8 @@ export function createStyle(enabled: boolean): Style {
   };
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching the escape sequences is the point.
-const SGR = /\u001b\[[0-9;]*m/g;
-
-/** The width a string takes on screen: escape sequences take none. */
 export function visibleLength(text: string): number {
-  return text.replace(SGR, '').length;
+  return stripVTControlCharacters(text).length;
 }
 
 /** Pads to `width` visible characters, colour codes ignored. */

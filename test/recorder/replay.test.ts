@@ -12,6 +12,7 @@ import {
 } from '../../src/index.js';
 import { createFakeGraph, type FakeGraph } from '../../src/testing/index.js';
 import { graphOf } from '../control/support.js';
+import { throttledHangUp } from '../support/throttledHangUp.js';
 
 let open: { fake: FakeGraph; registry: CallRegistry } | undefined;
 afterEach(async () => {
@@ -37,18 +38,7 @@ async function recordedLifecycle(options: { redact?: boolean; includeRaw?: boole
     recorder: { record: (record) => records.push(record), ...options },
   });
   open = { fake, registry };
-  fake.connect(registry);
-  const callId = fake.incomingCall({ source: { identity: { phone: { id: '+14255550100' } } } });
-  await fake.settle();
-  await registry.answer(callId, {
-    callbackUri: 'https://bot.example.com/api/calls',
-    mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' },
-  });
-  await fake.settle();
-  fake.throttleNext(1, 0.02);
-  await registry.hangUp(callId);
-  const ended = await registry.waitFor(callId, 'terminated', { timeoutMs: 5_000 });
-  await registry.idle();
+  const { callId, ended } = await throttledHangUp(fake, registry);
   // Through JSON, as a file would keep them.
   return {
     callId,

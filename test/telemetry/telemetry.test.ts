@@ -27,6 +27,7 @@ import {
 import { loadOpenTelemetryApi, type RegistryTelemetry } from '../../src/runtime/telemetry.js';
 import { createFakeGraph, type FakeGraph } from '../../src/testing/index.js';
 import { graphOf } from '../control/support.js';
+import { throttledHangUp } from '../support/throttledHangUp.js';
 
 /** A reader the test collects from when it wants: no timer, no exporter. */
 class CollectingReader extends MetricReader {
@@ -80,18 +81,7 @@ async function lifecycle(options: Partial<CallRegistryOptions> = {}, sdk?: Sdk) 
   const fake = createFakeGraph();
   const registry = createCallRegistry({ graph: graphOf(fake), keepAliveMs: 0, ...options });
   open = sdk === undefined ? { fake, registry } : { fake, registry, sdk };
-  fake.connect(registry);
-  const callId = fake.incomingCall({ source: { identity: { phone: { id: '+14255550100' } } } });
-  await fake.settle();
-  await registry.answer(callId, {
-    callbackUri: 'https://bot.example.com/api/calls',
-    mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' },
-  });
-  await fake.settle();
-  fake.throttleNext(1, 0.02);
-  await registry.hangUp(callId);
-  const ended = await registry.waitFor(callId, 'terminated', { timeoutMs: 5_000 });
-  await registry.idle();
+  const { callId, ended } = await throttledHangUp(fake, registry);
   return { fake, registry, callId, ended };
 }
 
