@@ -59,6 +59,18 @@ function recordProblem(value: unknown): string | undefined {
   if (typeof at !== 'number' || !Number.isFinite(at)) return 'no time (at)';
   const kind = (input as { type?: unknown } | null)?.type;
   if (kind !== 'start' && kind !== 'step') return 'no input (start or step)';
+  if (kind === 'start') {
+    const started = (input as { input?: unknown }).input;
+    if (typeof started !== 'object' || started === null) return 'a start without its input';
+    if ((started as { callId?: unknown }).callId !== callId) return 'a start of another call';
+  } else {
+    const event = (input as { event?: unknown }).event;
+    if (typeof event !== 'object' || event === null) return 'a step without its event';
+    const { type, at: eventAt } = event as { type?: unknown; at?: unknown };
+    if (typeof type !== 'string') return 'a step whose event has no type';
+    if (typeof eventAt !== 'number' || !Number.isFinite(eventAt))
+      return 'a step whose event has no time';
+  }
   if (typeof to !== 'object' || to === null) return 'no position (to)';
   if (!Array.isArray(emitted)) return 'no emitted list';
   return undefined;

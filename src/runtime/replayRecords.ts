@@ -72,7 +72,7 @@ export function replayRecords(
     else list.push(record);
   }
   return Array.from(byCall, ([callId, list]) =>
-    replayCall(
+    replaySafely(
       callId,
       list
         .map((record, i) => ({ record, i }))
@@ -81,6 +81,26 @@ export function replayRecords(
       machine,
     ),
   );
+}
+
+/** A record the machine cannot take (a hand-edited file) stops that call's replay, not the others'. */
+function replaySafely(
+  callId: string,
+  records: readonly FlightRecord[],
+  machine: typeof callMachine,
+): ReplayedCall {
+  try {
+    return replayCall(callId, records, machine);
+  } catch (error) {
+    return {
+      callId,
+      records,
+      firstAt: records[0]?.at ?? 0,
+      lastAt: records.at(-1)?.at ?? 0,
+      differences: [],
+      problem: `the machine could not replay its records: ${(error as Error).message}`,
+    };
+  }
 }
 
 function replayCall(

@@ -133,6 +133,31 @@ describe('the flight recorder', () => {
     );
   });
 
+  it('keeps replaying the other calls when one cannot be (a machine that throws on its input)', async () => {
+    const { records } = await recordedLifecycle();
+    const other: FlightRecord = {
+      v: 1,
+      callId: 'c-other',
+      at: 1,
+      input: { type: 'start', input: { callId: 'c-other', state: 'established', at: 1 } },
+      to: { state: 'established', phase: 'active', value: 'active.established' },
+      emitted: ['call.established'],
+      wrote: true,
+    };
+    const throwing = callMachine.provide({
+      guards: {
+        isSubresource: () => {
+          throw new Error('boom');
+        },
+      },
+    });
+    const calls = replayRecords([other, ...records], { machine: throwing });
+    expect(calls.map((c) => [c.callId === 'c-other', c.problem])).toEqual([
+      [true, undefined],
+      [false, expect.stringContaining('boom')],
+    ]);
+  });
+
   it('says when a call cannot be replayed', () => {
     const [replayed] = replayRecords([
       {
