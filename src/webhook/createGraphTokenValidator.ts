@@ -7,6 +7,13 @@
  * `401` for a missing, malformed, unsigned, expired or foreign-issuer token; `403` for a genuine
  * token meant for another app (audience) or from a tenant outside `tenants`.
  *
+ * Graph sends the same token with many notifications until it expires, so a verified token is
+ * remembered ({@link GraphTokenValidatorOptions.cacheSize}) and the next request carrying it
+ * costs a map lookup. The keys come from the endpoint of the token's issuer, are refreshed in
+ * the background, and outlive an outage of that endpoint
+ * ({@link GraphTokenValidatorOptions.maxStaleKeysMs}): Microsoft's key endpoint failing must not
+ * make the webhook refuse every notification.
+ *
  * @example
  * ```ts
  * import { createGraphTokenValidator, createWebhookHandler } from 'graph-call-machine/webhook';
@@ -14,6 +21,7 @@
  * const authenticate = createGraphTokenValidator({
  *   appId: process.env.BOT_APP_ID!,
  *   tenants: [process.env.TENANT_ID!], // optional: only your own tenant's calls
+ *   onKeyError: (error, { source }) => log.warn({ source, err: error }, 'signing keys'),
  * });
  * const handler = createWebhookHandler(registry, { authenticate });
  * ```
@@ -21,23 +29,36 @@
  */
 import {
   createLocalJWKSet,
-  createRemoteJWKSet,
+  decodeJwt,
   decodeProtectedHeader,
   errors,
   type JSONWebKeySet,
-  type JWSAlgorithm,
   type JWTPayload,
   type JWTVerifyGetKey,
   jwtVerify,
 } from 'jose';
 import type { AuthResult } from './createWebhookHandler.js';
+import {
+  createRemoteKeySource,
+  type KeyErrorInfo,
+  type KeyFetch,
+  type KeyRecoveryInfo,
+  type KeySource,
+  type KeyStamp,
+  type RemoteKeySourceOptions,
+  staticKeySource,
+  type VerifyKey,
+} from './keySource.js';
+import { createTokenCache, type Verification } from './tokenCache.js';
+
+export type { KeyErrorInfo, KeyFetch, KeyRecoveryInfo } from './keySource.js';
 
 /**
  * Where the signing keys come from:
- * - a URL (string or `URL`) of a JSON Web Key Set, fetched and cached by jose's
- *   `createRemoteJWKSet`;
- * - `{ openIdConfiguration }`: the URL of an OpenID configuration document whose `jwks_uri` is
- *   then used the same way (discovered once, on the first request);
+ * - a URL (string or `URL`) of a JSON Web Key Set, fetched on the first request that needs it
+ *   and kept through outages (see {@link GraphTokenValidatorOptions.maxStaleKeysMs});
+ * - `{ openIdConfiguration }`: the URL of an OpenID configuration document whose `jwks_uri`
+ *   names the key set, looked up at each refresh;
  * - a key set object `{ keys: [...] }` (`createLocalJWKSet`);
  * - any jose key resolver `(protectedHeader, token) => Promise<key>`.
  */
@@ -45,17 +66,51 @@ export type JwksSource =
   | string
   | URL
   | { readonly openIdConfiguration: string | URL }
-  | JSONWebKeySet
-  | JWTVerifyGetKey;
+  | JsonWebKeySet
+  | JwksKeyResolver;
+
+// The public types mirror jose's structurally instead of naming them: jose is an ES module
+// only, and a CommonJS declaration file (dist/webhook/index.d.cts) that imports its types fails
+// to type-check (TS1479) in a `module: node16` project that checks its libraries.
+
+/** A JSON Web Key Set (RFC 7517 §5), as jose's `JSONWebKeySet`: `{ keys: [jwk, …] }`. */
+export interface JsonWebKeySet {
+  /** The keys, each a JSON Web Key (`kty`, `kid`, `alg`, `use`, `n`, `e`, …). */
+  readonly keys: readonly object[];
+}
+
+/** The protected header of the token whose key is wanted, as jose passes it. */
+export interface JwsKeyLookupHeader {
+  readonly alg: string;
+  readonly kid?: string;
+  readonly [parameter: string]: unknown;
+}
+
+/** The token whose key is wanted, as jose's `FlattenedJWSInput`; none of it is verified yet. */
+export interface JwsKeyLookupToken {
+  readonly payload: string | Uint8Array;
+  readonly signature: string;
+  readonly protected?: string;
+}
+
+/**
+ * A key resolver, as jose's `JWTVerifyGetKey` (what `createRemoteJWKSet(url)` and
+ * `createLocalJWKSet(keySet)` return): the key that verifies the token, or a rejection.
+ */
+export type JwksKeyResolver = (
+  protectedHeader: JwsKeyLookupHeader,
+  token: JwsKeyLookupToken,
+) => unknown;
 
 /** Options of {@link createGraphTokenValidator}. */
 export interface GraphTokenValidatorOptions {
   /** The bot's Microsoft app id (client id): the audience every token must name. */
   readonly appId: string;
   /**
-   * The signing keys; several sources are tried in order until one has the token's key.
-   * Default {@link DEFAULT_GRAPH_JWKS}: the Bot Framework keys, then the keys of the calling
-   * platform's OpenID configuration.
+   * The signing keys, for tokens of every issuer; several sources are asked in order until one
+   * has the token's key (a source already holding it is asked first).
+   * Default: each issuer's own sources, {@link DEFAULT_GRAPH_JWKS_BY_ISSUER}, so a Graph token
+   * never waits on the Bot Framework's endpoint.
    */
   readonly jwks?: JwksSource | readonly JwksSource[] | undefined;
   /** Accepted `iss` values. Default {@link DEFAULT_GRAPH_ISSUERS}. */
@@ -65,7 +120,117 @@ export interface GraphTokenValidatorOptions {
   /** Allowed clock skew for `exp` and `nbf`, in seconds. Default 300. */
   readonly clockToleranceSec?: number | undefined;
   /** Accepted signature algorithms. Default `RS256`, `RS384`, `RS512`. */
-  readonly algorithms?: readonly JWSAlgorithm[] | undefined;
+  readonly algorithms?: readonly string[] | undefined;
+  /**
+   * How many verified tokens are remembered, so the next notification with the same token is
+   * answered without verifying it again; the least recently used is forgotten first. A token is
+   * reused until its `exp` (plus `clockToleranceSec`), for at most `cacheMaxAgeMs`, and only
+   * while the key that verified it is still published. Refused tokens are never remembered.
+   * `0` verifies every request. Default 1000.
+   *
+   * @example
+   * ```ts
+   * // A bot serving many tenants at once: room for more tokens (a few KiB each).
+   * createGraphTokenValidator({ appId, cacheSize: 10_000 });
+   * ```
+   */
+  readonly cacheSize?: number | undefined;
+  /**
+   * The longest a verified token is reused without verifying it again, in milliseconds, however
+   * far away its expiry. Default 600 000 (10 min).
+   *
+   * @example
+   * ```ts
+   * createGraphTokenValidator({ appId, cacheMaxAgeMs: 60_000 });
+   * ```
+   */
+  readonly cacheMaxAgeMs?: number | undefined;
+  /**
+   * How long one refresh of a key source (its OpenID configuration and key set) may take before
+   * it counts as failed, in milliseconds. A request waits for a refresh only when it cannot be
+   * answered without one: no keys fetched yet, or a `kid` the keys lack. Default 3000.
+   *
+   * @example
+   * ```ts
+   * createGraphTokenValidator({ appId, keyFetchTimeoutMs: 1500 });
+   * ```
+   */
+  readonly keyFetchTimeoutMs?: number | undefined;
+  /**
+   * How old the keys get before they are fetched again, in milliseconds. The refresh runs in the
+   * background: requests go on with the keys held meanwhile. Default 3 600 000 (1 h).
+   *
+   * @example
+   * ```ts
+   * createGraphTokenValidator({ appId, keyRefreshIntervalMs: 6 * 3_600_000 });
+   * ```
+   */
+  readonly keyRefreshIntervalMs?: number | undefined;
+  /**
+   * How long after their last successful fetch the keys go on being used while their endpoint
+   * fails, in milliseconds; after that, tokens it signs are refused (`401`, the reason says why)
+   * until it answers again. Failed fetches are retried no more than one at a time, first after
+   * 1 s, the wait doubling up to 5 min. Default 86 400 000 (24 h).
+   *
+   * @example
+   * ```ts
+   * // Stricter: stop trusting keys that could not be checked for 6 hours.
+   * createGraphTokenValidator({ appId, maxStaleKeysMs: 6 * 3_600_000 });
+   * ```
+   */
+  readonly maxStaleKeysMs?: number | undefined;
+  /**
+   * Told when a key source starts failing, once per outage, not per request; told once more if
+   * the outage outlasts `maxStaleKeysMs` and the stale keys stop being used. What it throws is
+   * ignored. Default: a `console.warn` at those moments.
+   *
+   * @example
+   * ```ts
+   * createGraphTokenValidator({
+   *   appId,
+   *   onKeyError: (error, { source, since, usingStaleKeys }) =>
+   *     alerts.raise('graph-signing-keys', { source, since, usingStaleKeys, error: error.message }),
+   * });
+   * ```
+   */
+  readonly onKeyError?: ((error: Error, info: KeyErrorInfo) => void) | undefined;
+  /**
+   * Told once when a failing key source answers again. What it throws is ignored.
+   * Default: nothing.
+   *
+   * @example
+   * ```ts
+   * createGraphTokenValidator({
+   *   appId,
+   *   onKeyRecovered: ({ source }) => alerts.resolve('graph-signing-keys', { source }),
+   * });
+   * ```
+   */
+  readonly onKeyRecovered?: ((info: KeyRecoveryInfo) => void) | undefined;
+  /**
+   * The `fetch` used for the key endpoints. Default: the global `fetch`.
+   *
+   * @example
+   * ```ts
+   * import { fetch as undiciFetch, ProxyAgent } from 'undici';
+   * const dispatcher = new ProxyAgent(process.env.HTTPS_PROXY!);
+   * createGraphTokenValidator({ appId, fetch: (url, init) => undiciFetch(url, { ...init, dispatcher }) });
+   * ```
+   */
+  readonly fetch?: KeyFetch | undefined;
+  /**
+   * The clock, in milliseconds since the epoch: token lifetimes, cache ages, key ages and the
+   * backoff between failed fetches are measured with it (the fetch timeout is not).
+   * Default `Date.now`.
+   *
+   * @example
+   * ```ts
+   * let clock = Date.parse('2026-03-01T10:00:00Z');
+   * const authenticate = createGraphTokenValidator({ appId, now: () => clock });
+   * clock += 11 * 60_000; // a test moves time on
+   * ```
+   */
+  readonly now?: (() => number) | undefined;
 }
 
 /** The issuers of the tokens on call notifications: the Bot Framework and Graph. */
@@ -88,18 +253,32 @@ export const BOT_FRAMEWORK_JWKS_URL = 'https://login.botframework.com/v1/.well-k
 export const GRAPH_CALLING_OPENID_CONFIGURATION_URL =
   'https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration';
 
-/** The default key sources, tried in this order. */
+/**
+ * Every default key source. Passed as `jwks`, they serve every issuer, asked in this order; the
+ * default ({@link DEFAULT_GRAPH_JWKS_BY_ISSUER}) picks them by the token's issuer instead.
+ */
 export const DEFAULT_GRAPH_JWKS: readonly JwksSource[] = [
   BOT_FRAMEWORK_JWKS_URL,
   { openIdConfiguration: GRAPH_CALLING_OPENID_CONFIGURATION_URL },
 ];
+
+/**
+ * The key sources of each default issuer, used when `jwks` is not given. A Graph token only
+ * ever uses the calling platform's keys. A Bot Framework token uses the Bot Framework's, then the
+ * calling platform's: Microsoft's calling samples check tokens of both issuers against the
+ * calling platform's keys alone, so those must keep verifying them.
+ */
+export const DEFAULT_GRAPH_JWKS_BY_ISSUER: Readonly<Record<string, readonly JwksSource[]>> = {
+  'https://api.botframework.com': DEFAULT_GRAPH_JWKS,
+  'https://graph.microsoft.com': [{ openIdConfiguration: GRAPH_CALLING_OPENID_CONFIGURATION_URL }],
+};
 
 // 300 s is what both Microsoft validators use: the Bot Framework connector's token validation
 // (clockTolerance 5 * 60) and .NET's TokenValidationParameters default (5 min) that the Graph
 // calling samples rely on. Tighter would reject genuine posts from a server with a skewed clock.
 const DEFAULT_CLOCK_TOLERANCE_SEC = 300;
 // The algorithms the Bot Framework accepts for these tokens; all keys Microsoft publishes are RSA.
-const DEFAULT_ALGORITHMS: readonly JWSAlgorithm[] = ['RS256', 'RS384', 'RS512'];
+const DEFAULT_ALGORITHMS: readonly string[] = ['RS256', 'RS384', 'RS512'];
 // `tid` today; older tokens (and .NET's claim mapping) used the others.
 const TENANT_CLAIMS = [
   'tid',
@@ -107,23 +286,30 @@ const TENANT_CLAIMS = [
   'tenantId',
   'http://schemas.microsoft.com/identity/claims/tenantid',
 ];
-const DISCOVERY_TIMEOUT_MS = 5000;
+const DEFAULT_CACHE_SIZE = 1000;
+const DEFAULT_CACHE_MAX_AGE_MS = 10 * 60_000;
+const DEFAULT_KEY_FETCH_TIMEOUT_MS = 3000;
+const DEFAULT_KEY_REFRESH_INTERVAL_MS = 60 * 60_000;
+const DEFAULT_MAX_STALE_KEYS_MS = 24 * 60 * 60_000;
 const MAX_SHOWN = 120;
-
-type KeyResolver = JWTVerifyGetKey;
-interface NamedResolver {
-  readonly name: string;
-  readonly resolve: KeyResolver;
-}
+// A key source's failure is our own text (URLs, status, timestamps), not the caller's token.
+const MAX_SHOWN_FAILURE = 400;
 
 /** Thrown when every key source failed; its message says what each one did. */
 class KeyLookupFailed extends Error {
   override readonly name = 'KeyLookupFailed';
 }
 
+/** The source and key that verified a token: a remembered verdict lasts as long as they do. */
+interface Trust {
+  readonly source: KeySource;
+  readonly stamp: KeyStamp;
+}
+
 /**
  * Creates the `authenticate` function for {@link createWebhookHandler}. Key sets are fetched
- * lazily (on the first request) and cached; the returned function never throws.
+ * lazily (on the first request that needs them) and kept; the returned function never throws,
+ * and concurrent requests with the same token share one verification.
  *
  * @example
  * ```ts
@@ -153,42 +339,227 @@ export function createGraphTokenValidator(
     );
   }
   const algorithms = [...(options.algorithms ?? DEFAULT_ALGORITHMS)];
-  const sources = options.jwks ?? DEFAULT_GRAPH_JWKS;
-  const resolvers = (isSourceList(sources) ? sources : [sources]).map(toResolver);
-  const keys = anyOf(resolvers);
-  const context: FailureContext = { appId, issuers, clockToleranceSec, algorithms };
+  const now = options.now ?? Date.now;
+  const sourcesByIssuer = keySourcesByIssuer(issuers, options, now);
+  const cache = createTokenCache<AuthResult>({
+    maxEntries: count('cacheSize', options.cacheSize, DEFAULT_CACHE_SIZE),
+    maxAgeMs: duration('cacheMaxAgeMs', options.cacheMaxAgeMs, DEFAULT_CACHE_MAX_AGE_MS),
+    now,
+  });
+  const context: FailureContext = { appId, issuers, clockToleranceSec, algorithms, now };
+
+  async function verify(token: string): Promise<Verification<AuthResult>> {
+    // Read before the signature is checked: the issuer picks the key sources, and a token from
+    // an issuer that is not accepted is refused without fetching anything.
+    const claimed = claimedIssuer(token, context);
+    if (!claimed.ok) return { result: claimed.refusal };
+    const sources = sourcesByIssuer.get(claimed.issuer);
+    if (sources === undefined) return { result: foreignIssuer(claimed.issuer, context) };
+    let trust: Trust | undefined;
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(
+        token,
+        async (header, jws) => {
+          const found = await findKey(sources, header, jws);
+          trust = found.trust;
+          return found.key;
+        },
+        {
+          issuer: issuers,
+          audience: appId,
+          clockTolerance: clockToleranceSec,
+          algorithms,
+          // A token without an expiry would be valid forever; Microsoft's always carry one.
+          requiredClaims: ['exp'],
+          currentDate: new Date(now()),
+        },
+      ));
+    } catch (error) {
+      return { result: explainFailure(error, token, context) };
+    }
+    const result = judgeTenant(payload, tenants);
+    if (!result.ok || trust === undefined || typeof payload.exp !== 'number') return { result };
+    const { source, stamp } = trust;
+    return {
+      result,
+      reuse: {
+        // jose accepts the token while now < exp + tolerance (in whole seconds).
+        until: (payload.exp + clockToleranceSec) * 1000,
+        stillTrusted: () => source.stillTrusts(stamp),
+      },
+    };
+  }
 
   return async function validateGraphToken(req: Request): Promise<AuthResult> {
     const token = bearerToken(req.headers.get('authorization'));
     if (!token.ok) return unauthorized(token.reason);
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(token.value, keys, {
-        issuer: issuers,
-        audience: appId,
-        clockTolerance: clockToleranceSec,
-        algorithms,
-        // A token without an expiry would be valid forever; Microsoft's always carry one.
-        requiredClaims: ['exp'],
-      }));
-    } catch (error) {
-      return explainFailure(error, token.value, context);
+    return cache.get(token.value) ?? cache.verifyOnce(token.value, () => verify(token.value));
+  };
+}
+
+function judgeTenant(payload: JWTPayload, tenants: ReadonlySet<string> | undefined): AuthResult {
+  const tenant = tenantOf(payload);
+  if (tenant === undefined) {
+    return unauthorized(
+      `the token has no tenant id claim (${TENANT_CLAIMS.slice(0, 3).join(', ')})`,
+    );
+  }
+  if (tenants !== undefined && !tenants.has(tenant.toLowerCase())) {
+    return {
+      ok: false,
+      status: 403,
+      reason: `tenant ${show(tenant)} is not allowed for this app`,
+    };
+  }
+  // Frozen: a remembered verdict is handed to every request with the same token.
+  return Object.freeze({ ok: true, claims: deepFreeze(payload) });
+}
+
+type IssuerRead =
+  | { readonly ok: true; readonly issuer: string }
+  | { readonly ok: false; readonly refusal: AuthResult };
+
+/** The issuer the token claims, unverified. */
+function claimedIssuer(token: string, context: FailureContext): IssuerRead {
+  let payload: JWTPayload;
+  try {
+    payload = decodeJwt(token);
+  } catch (error) {
+    return { ok: false, refusal: explainFailure(error, token, context) };
+  }
+  const { iss } = payload;
+  if (iss === undefined) {
+    return { ok: false, refusal: unauthorized('the token has no "iss" claim') };
+  }
+  if (typeof iss !== 'string') return { ok: false, refusal: foreignIssuer(String(iss), context) };
+  return { ok: true, issuer: iss };
+}
+
+function foreignIssuer(issuer: string, context: FailureContext): AuthResult {
+  return unauthorized(
+    `issuer ${show(issuer)} is not one of ${context.issuers.map((i) => show(i)).join(', ')}`,
+  );
+}
+
+/** Builds each accepted issuer's key sources; a source named twice is one source (one fetch). */
+function keySourcesByIssuer(
+  issuers: readonly string[],
+  options: GraphTokenValidatorOptions,
+  now: () => number,
+): Map<string, readonly KeySource[]> {
+  const onKeyError = options.onKeyError ?? warnOfKeyOutage;
+  const remote: Omit<RemoteKeySourceOptions, 'url' | 'discover'> = {
+    fetch: options.fetch ?? ((url, init) => fetch(url, init)),
+    now,
+    timeoutMs: duration(
+      'keyFetchTimeoutMs',
+      options.keyFetchTimeoutMs,
+      DEFAULT_KEY_FETCH_TIMEOUT_MS,
+      1,
+    ),
+    refreshIntervalMs: duration(
+      'keyRefreshIntervalMs',
+      options.keyRefreshIntervalMs,
+      DEFAULT_KEY_REFRESH_INTERVAL_MS,
+    ),
+    maxStaleMs: duration('maxStaleKeysMs', options.maxStaleKeysMs, DEFAULT_MAX_STALE_KEYS_MS),
+    onError: onKeyError,
+    onRecovered: options.onKeyRecovered ?? (() => {}),
+  };
+  const built = new Map<unknown, KeySource>();
+  const sourceFor = (source: JwksSource): KeySource => {
+    const identity = identityOf(source);
+    let keySource = built.get(identity);
+    if (keySource === undefined) {
+      keySource = toKeySource(source, remote);
+      built.set(identity, keySource);
     }
-    const tenant = tenantOf(payload);
-    if (tenant === undefined) {
-      return unauthorized(
-        `the token has no tenant id claim (${TENANT_CLAIMS.slice(0, 3).join(', ')})`,
+    return keySource;
+  };
+  const listFor = (sources: JwksSource | readonly JwksSource[]) =>
+    (isSourceList(sources) ? sources : [sources]).map(sourceFor);
+
+  const byIssuer = new Map<string, readonly KeySource[]>();
+  const everyIssuer = options.jwks === undefined ? undefined : listFor(options.jwks);
+  for (const issuer of issuers) {
+    const defaults = Object.hasOwn(DEFAULT_GRAPH_JWKS_BY_ISSUER, issuer)
+      ? DEFAULT_GRAPH_JWKS_BY_ISSUER[issuer]
+      : undefined;
+    if (everyIssuer === undefined && defaults === undefined) {
+      throw new TypeError(
+        `createGraphTokenValidator: issuer ${show(issuer)} has no default key source; give jwks, the keys its tokens are signed with`,
       );
     }
-    if (tenants !== undefined && !tenants.has(tenant.toLowerCase())) {
-      return {
-        ok: false,
-        status: 403,
-        reason: `tenant ${show(tenant)} is not allowed for this app`,
-      };
-    }
-    return { ok: true, claims: payload };
-  };
+    byIssuer.set(issuer, everyIssuer ?? listFor(defaults ?? []));
+  }
+  return byIssuer;
+}
+
+function toKeySource(
+  source: JwksSource,
+  remote: Omit<RemoteKeySourceOptions, 'url' | 'discover'>,
+): KeySource {
+  if (typeof source === 'function') {
+    // jose checks what the resolver returns when it verifies with it.
+    return staticKeySource('the key resolver', source as JWTVerifyGetKey);
+  }
+  if (typeof source === 'string' || source instanceof URL) {
+    return createRemoteKeySource({ ...remote, url: toUrl(source, 'jwks'), discover: false });
+  }
+  if ('openIdConfiguration' in source) {
+    const url = toUrl(source.openIdConfiguration, 'jwks.openIdConfiguration');
+    return createRemoteKeySource({ ...remote, url, discover: true });
+  }
+  // createLocalJWKSet checks the keys, and throws on a set that is not one.
+  const keySet = { keys: [...source.keys] } as JSONWebKeySet;
+  return staticKeySource('the configured key set', createLocalJWKSet(keySet));
+}
+
+/** URLs are compared by text, so the default lists share the calling platform's source. */
+function identityOf(source: JwksSource): unknown {
+  if (typeof source === 'string' || source instanceof URL) return `jwks ${String(source)}`;
+  if (typeof source === 'object' && 'openIdConfiguration' in source) {
+    return `openid ${String(source.openIdConfiguration)}`;
+  }
+  return source;
+}
+
+function warnOfKeyOutage(error: Error, { source, usingStaleKeys }: KeyErrorInfo): void {
+  const meanwhile = usingStaleKeys
+    ? 'the keys fetched before go on being used, for up to maxStaleKeysMs'
+    : 'tokens signed with its keys are refused until it answers';
+  console.warn(
+    `createGraphTokenValidator: the signing keys at ${source} cannot be fetched (${error.message}); ${meanwhile}. Said once per outage; pass onKeyError to handle it.`,
+  );
+}
+
+function count(name: string, value: number | undefined, fallback: number): number {
+  const chosen = value ?? fallback;
+  if (!Number.isSafeInteger(chosen) || chosen < 0) {
+    throw new TypeError(
+      `createGraphTokenValidator: ${name} is ${String(chosen)}, expected a whole number ≥ 0`,
+    );
+  }
+  return chosen;
+}
+
+function duration(name: string, value: number | undefined, fallback: number, least = 0): number {
+  const chosen = value ?? fallback;
+  if (!Number.isFinite(chosen) || chosen < least) {
+    throw new TypeError(
+      `createGraphTokenValidator: ${name} is ${String(chosen)}, expected milliseconds ≥ ${least}`,
+    );
+  }
+  return chosen;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
 }
 
 type TokenRead =
@@ -231,10 +602,11 @@ interface FailureContext {
   readonly issuers: readonly string[];
   readonly clockToleranceSec: number;
   readonly algorithms: readonly string[];
+  readonly now: () => number;
 }
 
 function explainFailure(error: unknown, token: string, context: FailureContext): AuthResult {
-  const now = `now ${new Date().toISOString()}, clock tolerance ${context.clockToleranceSec} s`;
+  const now = `now ${new Date(context.now()).toISOString()}, clock tolerance ${context.clockToleranceSec} s`;
   if (error instanceof errors.JWTExpired) {
     return unauthorized(`token expired at ${instant(error.payload.exp)} (${now})`);
   }
@@ -253,9 +625,7 @@ function explainFailure(error: unknown, token: string, context: FailureContext):
         };
       }
       case 'iss':
-        return unauthorized(
-          `issuer ${show(String(payload.iss))} is not one of ${context.issuers.map((i) => show(i)).join(', ')}`,
-        );
+        return foreignIssuer(String(payload.iss), context);
       case 'nbf':
         return unauthorized(`token not valid before ${instant(payload.nbf)} (${now})`);
       default:
@@ -305,19 +675,6 @@ function isSourceList(value: JwksSource | readonly JwksSource[]): value is reado
   return Array.isArray(value);
 }
 
-function toResolver(source: JwksSource): NamedResolver {
-  if (typeof source === 'function') return { name: 'the key resolver', resolve: source };
-  if (typeof source === 'string' || source instanceof URL) {
-    const url = toUrl(source, 'jwks');
-    return { name: url.href, resolve: createRemoteJWKSet(url) };
-  }
-  if ('openIdConfiguration' in source) {
-    const url = toUrl(source.openIdConfiguration, 'jwks.openIdConfiguration');
-    return { name: url.href, resolve: discoveredKeys(url) };
-  }
-  return { name: 'the configured key set', resolve: createLocalJWKSet(source) };
-}
-
 function toUrl(value: string | URL, option: string): URL {
   try {
     return new URL(value);
@@ -326,63 +683,39 @@ function toUrl(value: string | URL, option: string): URL {
   }
 }
 
-/**
- * Resolves keys through an OpenID configuration's `jwks_uri`. The document is fetched once; a
- * failed fetch is forgotten so the next request tries again instead of failing forever.
- */
-function discoveredKeys(configUrl: URL): KeyResolver {
-  let keySet: Promise<KeyResolver> | undefined;
-  const discover = async (): Promise<KeyResolver> => {
-    const response = await fetch(configUrl, {
-      headers: { accept: 'application/json' },
-      signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS),
-    });
-    if (!response.ok) throw new Error(`${configUrl.href} answered ${response.status}`);
-    const document: unknown = await response.json();
-    const jwksUri =
-      typeof document === 'object' && document !== null && 'jwks_uri' in document
-        ? document.jwks_uri
-        : undefined;
-    if (typeof jwksUri !== 'string') throw new Error(`${configUrl.href} has no jwks_uri`);
-    return createRemoteJWKSet(new URL(jwksUri));
-  };
-  return async (header, token) => {
-    if (keySet === undefined) {
-      const pending = discover();
-      keySet = pending;
-      pending.catch(() => {
-        if (keySet === pending) keySet = undefined;
-      });
-    }
-    const resolve = await keySet;
-    return resolve(header, token);
-  };
-}
+type KeyRequest = Parameters<JWTVerifyGetKey>;
 
 /**
- * Tries each source until one has the token's key. A source that cannot be reached does not stop
- * the others: one of Microsoft's key endpoints being down must not reject every notification.
- * Failures name their source, so a reason says which endpoint was unreachable.
+ * Asks the issuer's sources for the token's key: first one that already holds its `kid`, then
+ * each in order. A source that cannot be reached does not stop the others, and failures name
+ * their source, so a reason says which endpoint was unreachable.
  */
-function anyOf(resolvers: readonly NamedResolver[]): KeyResolver {
-  return async (header, token) => {
-    const failures: string[] = [];
-    let onlyMissing = true;
-    for (const { name, resolve } of resolvers) {
-      try {
-        return await resolve(header, token);
-      } catch (error) {
-        if (!(error instanceof errors.JWKSNoMatchingKey)) onlyMissing = false;
-        failures.push(`${name}: ${messageOf(error)}`);
-      }
+async function findKey(
+  sources: readonly KeySource[],
+  ...request: KeyRequest
+): Promise<{ readonly key: VerifyKey; readonly trust: Trust }> {
+  const { kid } = request[0];
+  const ordered =
+    sources.length < 2 || kid === undefined
+      ? sources
+      : [...sources.filter((s) => s.holds(kid)), ...sources.filter((s) => !s.holds(kid))];
+  const failures: string[] = [];
+  let onlyMissing = true;
+  for (const source of ordered) {
+    try {
+      const { key, stamp } = await source.key(...request);
+      return { key, trust: { source, stamp } };
+    } catch (error) {
+      if (!(error instanceof errors.JWKSNoMatchingKey)) onlyMissing = false;
+      failures.push(`${source.name}: ${messageOf(error, MAX_SHOWN_FAILURE)}`);
     }
-    if (onlyMissing) {
-      throw new errors.JWKSNoMatchingKey(`no key matches in ${failures.length} key sources`);
-    }
-    throw new KeyLookupFailed(
-      `no signing key could be found for the token (kid ${show(header.kid ?? 'none')}): ${failures.join('; ')}`,
-    );
-  };
+  }
+  if (onlyMissing) {
+    throw new errors.JWKSNoMatchingKey(`no key matches in ${failures.length} key sources`);
+  }
+  throw new KeyLookupFailed(
+    `no signing key could be found for the token (kid ${show(kid ?? 'none')}): ${failures.join('; ')}`,
+  );
 }
 
 function instant(seconds: unknown): string {
@@ -391,16 +724,19 @@ function instant(seconds: unknown): string {
     : String(seconds);
 }
 
-function messageOf(error: unknown): string {
-  if (!(error instanceof Error)) return truncate(String(error));
-  const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
-  return truncate(`${error.message}${cause}`);
+function messageOf(error: unknown, limit = MAX_SHOWN): string {
+  if (!(error instanceof Error)) return truncate(String(error), limit);
+  const cause =
+    error.cause instanceof Error && !error.message.includes(error.cause.message)
+      ? ` (${error.cause.message})`
+      : '';
+  return truncate(`${error.message}${cause}`, limit);
 }
 
 function show(text: string): string {
   return JSON.stringify(truncate(text));
 }
 
-function truncate(text: string): string {
-  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text;
+function truncate(text: string, limit = MAX_SHOWN): string {
+  return text.length > limit ? `${text.slice(0, limit)}…` : text;
 }

@@ -9,7 +9,7 @@ import {
   type JWTPayload,
   SignJWT,
 } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createGraphTokenValidator,
   DEFAULT_GRAPH_ISSUERS,
@@ -184,6 +184,12 @@ describe('401: no token, or not a valid one', () => {
     );
   });
 
+  it('refuses a token without an issuer', async () => {
+    const { status, reason } = await reasonFor(await token({ issuer: null }));
+    expect(status).toBe(401);
+    expect(reason).toBe('the token has no "iss" claim');
+  });
+
   it('refuses a token signed by another key under the trusted kid', async () => {
     const { status, reason } = await reasonFor(await token({ key: strangerKey }));
     expect(status).toBe(401);
@@ -282,6 +288,23 @@ describe('configuration', () => {
     // Creating it must work offline: the default sources are remote.
     expect(() => createGraphTokenValidator({ appId: APP_ID })).not.toThrow();
   });
+
+  it('refuses an issuer that has no default key source when jwks is not given', () => {
+    expect(() =>
+      createGraphTokenValidator({ appId: APP_ID, issuers: ['https://sts.windows.net/x/'] }),
+    ).toThrow(/issuer "https:\/\/sts.windows.net\/x\/" has no default key source; give jwks/);
+  });
+
+  it.each([
+    ['cacheSize', -1, /cacheSize is -1, expected a whole number ≥ 0/],
+    ['cacheSize', 1.5, /cacheSize is 1.5/],
+    ['cacheMaxAgeMs', Number.NaN, /cacheMaxAgeMs is NaN, expected milliseconds ≥ 0/],
+    ['keyFetchTimeoutMs', 0, /keyFetchTimeoutMs is 0, expected milliseconds ≥ 1/],
+    ['keyRefreshIntervalMs', -5, /keyRefreshIntervalMs is -5/],
+    ['maxStaleKeysMs', Number.POSITIVE_INFINITY, /maxStaleKeysMs is Infinity/],
+  ] as const)('refuses %s = %s', (option, value, message) => {
+    expect(() => createGraphTokenValidator({ appId: APP_ID, [option]: value })).toThrow(message);
+  });
 });
 
 describe('remote key sets on a loopback server', () => {
@@ -313,7 +336,7 @@ describe('remote key sets on a loopback server', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  it('verifies against a JWKS URL with jose createRemoteJWKSet, fetching it once', async () => {
+  it('verifies against a JWKS URL, fetching it once', async () => {
     hits.length = 0;
     const authenticate = validator({ jwks: `${base}/keys` });
     expect(hits).toEqual([]);
@@ -339,19 +362,46 @@ describe('remote key sets on a loopback server', () => {
     expect(hits).toEqual(['/.well-known/openid-configuration', '/keys']);
   });
 
-  it('goes on to the next source when one cannot be fetched', async () => {
-    const result = await validator({ jwks: [`${base}/gone`, new URL(`${base}/keys`)] })(
-      withAuthorization(`Bearer ${await token()}`),
-    );
+  it('goes on to the next source when one cannot be fetched, and reports the failing one', async () => {
+    const failures: string[] = [];
+    const result = await validator({
+      jwks: [`${base}/gone`, new URL(`${base}/keys`)],
+      onKeyError: (error, { source }) => failures.push(`${source}: ${error.message}`),
+    })(withAuthorization(`Bearer ${await token()}`));
     expect(result.ok).toBe(true);
+    expect(failures).toEqual([`${base}/gone: ${base}/gone answered 404`]);
   });
 
   it('says which source failed and how when none has the key', async () => {
+    const failures: string[] = [];
     const { status, reason } = await reasonFor(await token(), {
       jwks: [`${base}/gone`, { openIdConfiguration: `${base}/missing-config` }],
+      onKeyError: (_error, { source }) => failures.push(source),
     });
     expect(status).toBe(401);
-    expect(reason).toContain(`${base}/gone: Expected 200 OK`);
-    expect(reason).toContain(`${base}/missing-config: ${base}/missing-config answered 404`);
+    expect(reason).toContain(`${base}/gone: ${base}/gone answered 404 (no keys yet; failing since`);
+    expect(reason).toContain(
+      `${base}/missing-config: ${base}/missing-config answered 404 (no keys yet;`,
+    );
+    expect(failures).toEqual([`${base}/gone`, `${base}/missing-config`]);
+  });
+
+  it('warns once per outage through console.warn when no onKeyError is given', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const authenticate = validator({ jwks: `${base}/gone` });
+      for (let i = 0; i < 3; i++) {
+        expect(await authenticate(withAuthorization(`Bearer ${await token()}`))).toMatchObject({
+          ok: false,
+          status: 401,
+        });
+      }
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn).toHaveBeenCalledWith(
+        expect.stringContaining(`the signing keys at ${base}/gone cannot be fetched`),
+      );
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
