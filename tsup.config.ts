@@ -1,5 +1,16 @@
 import { defineConfig } from 'tsup';
 
+// No source maps in the published package. They were 64% of the install (2.4 of 3.7 MB
+// unpacked): every module is built twice (ESM and CommonJS) and each map embeds the TypeScript
+// it came from. What they would buy a user is small: the build is not minified, so a stack
+// trace into dist/ already names the real functions in readable code. Publishing the maps
+// without their `sourcesContent` still costs 0.8 MB and points at ../src files that are not in
+// the package, and keeping them out of `files` would leave a `//# sourceMappingURL` in every
+// file (tsup always writes it) that bundlers and dev servers warn about. Our own debugging runs
+// on the sources (vitest, tsx), so nothing here needs them; `npx tsup --sourcemap` builds a
+// mapped dist/ for a one-off session (test/package fails on a .map file, so it cannot ship).
+const sourcemap = false;
+
 export default defineConfig([
   {
     entry: {
@@ -12,7 +23,7 @@ export default defineConfig([
     },
     format: ['esm', 'cjs'],
     dts: true,
-    sourcemap: true,
+    sourcemap,
     clean: ['**/*', '!cli/**'],
     target: 'node20',
     treeshake: true,
@@ -21,10 +32,14 @@ export default defineConfig([
   },
   {
     // The `graph-call-machine` command: one ES module, run by node whatever the project's type.
-    entry: { 'cli/main': 'src/cli/main.ts' },
+    // Its own folder, cleaned by this build alone (the build above leaves cli/ alone, as the two
+    // run at once), so no file of an earlier build (a map) stays behind in the package.
+    entry: { main: 'src/cli/main.ts' },
+    outDir: 'dist/cli',
+    clean: true,
     format: ['esm'],
     banner: { js: '#!/usr/bin/env node' },
-    sourcemap: true,
+    sourcemap,
     target: 'node20',
     // --inspect loads the inspector only if the user installed it.
     external: ['xstate', 'ioredis', '@statelyai/inspect'],
