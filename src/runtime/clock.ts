@@ -65,3 +65,23 @@ export const systemClock: Clock = {
     clearTimeout((handle as SystemTimer).current);
   },
 };
+
+/**
+ * Lets timers, I/O and other requests run before going on: `scheduler.yield()` where it exists,
+ * otherwise a message on a fresh `MessageChannel` (a macrotask in Node, Deno, Bun and browsers).
+ * Not the registry's clock, which a manual test clock would never fire, nor `setTimeout`, which
+ * fake timers hold and Node rounds up to 1 ms.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  const { scheduler } = globalThis as { scheduler?: { yield?: () => Promise<void> } };
+  if (typeof scheduler?.yield === 'function') return scheduler.yield();
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.addEventListener('message', () => {
+      port1.close();
+      resolve();
+    });
+    port1.start();
+    port2.postMessage(null);
+  });
+}

@@ -18,6 +18,8 @@ export type {
   WebhookOptions,
 } from './createWebhookHandler.js';
 export { createWebhookHandler } from './createWebhookHandler.js';
+export type { WebhookServerOptions } from './createWebhookServer.js';
+export { createWebhookServer } from './createWebhookServer.js';
 export type { ProblemCode } from './problem.js';
 export type { NodeListenerOptions } from './toNodeListener.js';
 export { toNodeListener } from './toNodeListener.js';

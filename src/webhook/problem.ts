@@ -13,6 +13,8 @@ export type ProblemCode =
   | 'unauthorized'
   | 'forbidden'
   | 'bodyTooLarge'
+  | 'tooManyItems'
+  | 'requestTimeout'
   | 'bodyUnreadable'
   | 'badRequest'
   | 'invalidBody'
@@ -26,6 +28,7 @@ const TITLES: Readonly<Record<number, string>> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   500: 'Internal Server Error',

@@ -14,6 +14,10 @@
  * // Express: mount it before any body parser (express.json() would consume the body first).
  * app.post('/api/calls', listener);
  * ```
+ *
+ * A listener only sees requests: the server's own timeouts (how long headers and a whole request
+ * may take) are the server's settings, which {@link createWebhookServer} sets for an endpoint on
+ * the internet. The listener bounds the body itself (`bodyTimeoutMs`), whatever the server.
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -27,9 +31,12 @@ import {
 } from './exchange.js';
 import { problemAnswer } from './problem.js';
 
-// A small unread body (answered 415 or 401 before it arrived) is cheaper to discard than a new
-// connection for the client's next request.
+const DEFAULT_BODY_TIMEOUT_MS = 10_000;
+// A small unread body (answered 415 or 401 before it arrived) is cheaper to discard, under the
+// body deadline, than a new connection for the client's next request.
 const DRAIN_LIMIT_BYTES = 64 * 1024;
+// The longest delay a timer takes; a longer one would fire at once.
+const MAX_TIMER_DELAY_MS = 2_147_483_647;
 const SAFE_HOST = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /** Options of {@link toNodeListener}. */
@@ -41,6 +48,21 @@ export interface NodeListenerOptions {
    * `createWebhookHandler`. Default: ignored.
    */
   readonly onError?: ((error: unknown) => void) | undefined;
+  /**
+   * How long a request's body may take to arrive, in milliseconds from when the listener got the
+   * request (its headers were read). A body still incomplete then is answered `408`
+   * `application/problem+json` (code `requestTimeout`) and the connection closed, whatever the
+   * webhook is doing, so a client sending a byte a second cannot hold a connection for minutes
+   * (node's own `requestTimeout` is 300 s unless the server sets it). `Infinity` turns it off.
+   * Default 10 000.
+   *
+   * @example
+   * ```ts
+   * // Graph posts small bodies at once: a few seconds is plenty.
+   * http.createServer(toNodeListener(webhook, { bodyTimeoutMs: 5_000 })).listen(3978);
+   * ```
+   */
+  readonly bodyTimeoutMs?: number | undefined;
 }
 
 /**
@@ -54,12 +76,16 @@ export interface NodeListenerOptions {
  *   `415`, `500`), and `500` when a body parser read the body before it ran;
  * - never leaves a response hanging: a failure of the webhook answers `500`
  *   `application/problem+json` when nothing was sent yet, and otherwise destroys the response;
- * - when the answer came before the whole body (a `415`, a `401`, a `413`), discards what is
- *   left of a small body (≤ 64 KiB declared) and keeps the connection; a larger or chunked body
- *   still arriving gets `Connection: close`, so a keep-alive connection is never stuck behind it.
+ * - answers `408` and closes the connection when the body has not all arrived `bodyTimeoutMs`
+ *   after the request did;
+ * - when the answer came before the whole body (a `405`, `415`, `401`, `403` or `413`), discards
+ *   what is left of a small body (≤ 64 KiB declared) until `bodyTimeoutMs` and keeps the
+ *   connection; a larger or chunked body gets `Connection: close` and its connection is closed
+ *   once the answer was sent, so a large or slow body is never read and holds nothing.
  *
  * @throws TypeError when `handler` was not made by `createWebhookHandler` (a plain
- * `(Request) => Promise<Response>` function has no core to serve).
+ * `(Request) => Promise<Response>` function has no core to serve), or when `bodyTimeoutMs` is
+ * not a positive number of milliseconds.
  * @example
  * ```ts
  * const listener = toNodeListener(createWebhookHandler(registry, { authenticate }), {
@@ -78,6 +104,12 @@ export function toNodeListener(
       'toNodeListener: the handler was not made by createWebhookHandler; pass what createWebhookHandler(registry, options) returns',
     );
   }
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  if (!(bodyTimeoutMs > 0 && (bodyTimeoutMs <= MAX_TIMER_DELAY_MS || bodyTimeoutMs === Infinity))) {
+    throw new TypeError(
+      `toNodeListener: bodyTimeoutMs is ${String(bodyTimeoutMs)}, expected milliseconds > 0 (at most ${MAX_TIMER_DELAY_MS}) or Infinity`,
+    );
+  }
   const report = (error: unknown): void => {
     try {
       options.onError?.(error);
@@ -86,7 +118,7 @@ export function toNodeListener(
     }
   };
   return (req, res) => {
-    serve(core, req, res, report).catch((error: unknown) => {
+    serve(core, req, res, report, bodyTimeoutMs).catch((error: unknown) => {
       // serve() answers the core's failures; reaching here means writing the answer failed.
       report(error);
       res.destroy();
@@ -99,7 +131,9 @@ async function serve(
   req: IncomingMessage,
   res: ServerResponse,
   report: (error: unknown) => void,
+  bodyTimeoutMs: number,
 ): Promise<void> {
+  const deadline = bodyDeadline(req, res, bodyTimeoutMs, report);
   let bodyRead = false;
   const exchange: WebhookExchange = {
     method: req.method ?? 'GET',
@@ -111,7 +145,7 @@ async function serve(
     bodyConsumed: () => req.readableDidRead || req.readableEnded,
     readBody(limit) {
       bodyRead = true;
-      return readNodeBody(req, limit);
+      return readNodeBody(req, limit, deadline);
     },
     request: () =>
       new Request(requestUrl(req), {
@@ -126,10 +160,58 @@ async function serve(
     report(error);
     answer = problemAnswer(500, 'internalError', 'the request could not be handled');
   }
-  writeAnswer(req, res, answer, bodyRead);
+  writeAnswer(req, res, answer, !bodyRead);
 }
 
-function readNodeBody(req: IncomingMessage, limit: number): Promise<BodyRead> {
+/**
+ * If the body has not all arrived `timeoutMs` after the request did: aborts the returned signal,
+ * which stops a read under way, and answers `408` closing the connection, or closes it at once
+ * when the answer was sent already (a refused request whose rest was being discarded). The
+ * timer goes once the body is all here and the response closed, or the request closed.
+ */
+function bodyDeadline(
+  req: IncomingMessage,
+  res: ServerResponse,
+  timeoutMs: number,
+  report: (error: unknown) => void,
+): AbortSignal {
+  const deadline = new AbortController();
+  if (timeoutMs === Infinity) return deadline.signal;
+  const timer = setTimeout(() => {
+    if (req.complete) return; // the body is all here: only the webhook is taking its time
+    deadline.abort();
+    if (res.headersSent) {
+      req.destroy();
+      return;
+    }
+    const late = problemAnswer(
+      408,
+      'requestTimeout',
+      `the body did not arrive within ${timeoutMs} ms of the request (bodyTimeoutMs)`,
+      { extensions: { bodyTimeoutMs: timeoutMs } },
+    );
+    try {
+      writeAnswer(req, res, late, false);
+    } catch (error) {
+      // A timer has nobody to throw to: the process would go down with it.
+      report(error);
+      res.destroy();
+    }
+  }, timeoutMs);
+  const disarm = (): void => clearTimeout(timer);
+  req.once('close', disarm);
+  res.once('close', () => {
+    if (req.complete) disarm();
+  });
+  return deadline.signal;
+}
+
+function readNodeBody(
+  req: IncomingMessage,
+  limit: number,
+  deadline: AbortSignal,
+): Promise<BodyRead> {
+  if (deadline.aborted) return Promise.resolve(LATE);
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let received = 0;
@@ -138,6 +220,7 @@ function readNodeBody(req: IncomingMessage, limit: number): Promise<BodyRead> {
       req.off('end', onEnd);
       req.off('error', onError);
       req.off('aborted', onAborted);
+      deadline.removeEventListener('abort', onLate);
       resolve(result);
     };
     const onData = (chunk: Buffer): void => {
@@ -157,6 +240,11 @@ function readNodeBody(req: IncomingMessage, limit: number): Promise<BodyRead> {
     const onError = (error: Error): void => settle({ kind: 'unreadable', reason: error.message });
     const onAborted = (): void =>
       settle({ kind: 'unreadable', reason: 'the client closed the connection' });
+    const onLate = (): void => {
+      req.pause();
+      settle(LATE);
+    };
+    deadline.addEventListener('abort', onLate);
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
@@ -164,34 +252,34 @@ function readNodeBody(req: IncomingMessage, limit: number): Promise<BodyRead> {
   });
 }
 
+// What a read asked for after the deadline gets; the 408 has been sent by then.
+const LATE: BodyRead = { kind: 'unreadable', reason: 'the body did not arrive in time' };
+
 function writeAnswer(
   req: IncomingMessage,
   res: ServerResponse,
   answer: WebhookAnswer,
-  bodyRead: boolean,
+  mayDrain: boolean,
 ): void {
   if (res.destroyed || res.headersSent) return;
-  const complete = req.readableEnded || req.complete;
-  const headers: Record<string, string> = { ...answer.headers };
-  if (!complete) {
-    // Answered before the whole body came (a 415, a 401, a 413): a small rest is read and
-    // dropped to keep the connection; anything else closes it.
-    if (!bodyRead && drainable(req)) req.resume();
-    else headers.connection = 'close';
-  }
+  const headers: Record<string, string> = {
+    ...answer.headers,
+    'content-length': String(Buffer.byteLength(answer.body)),
+  };
+  // Answered before the whole body came (a refusal, a 413, a 408): a small rest is read and
+  // dropped to keep the connection (the body deadline still holds); anything else is never read
+  // and the connection closes, so a large or slow body cannot hold it.
+  const close = !req.complete && !(mayDrain && drainable(req));
+  if (close) headers.connection = 'close';
+  else if (!req.complete) req.resume();
   res.writeHead(answer.status, headers);
   res.end(answer.body, () => {
-    if (!req.readableEnded && headers.connection === 'close') req.destroy();
+    if (close) req.destroy();
   });
 }
 
-/**
- * Whether what is left of the request body is small enough to read and discard, keeping the
- * connection alive. A body still arriving in chunks, or a large one, could take any time: the
- * answer closes the connection instead, so no later request waits behind it.
- */
+/** Whether the rest of an unread body was declared small enough to read and discard. */
 function drainable(req: IncomingMessage): boolean {
-  if (req.complete) return true;
   const declared = Number(req.headers['content-length']);
   return Number.isSafeInteger(declared) && declared <= DRAIN_LIMIT_BYTES;
 }

@@ -342,6 +342,62 @@ describe('400: not an envelope', () => {
   });
 });
 
+describe('413: over maxItems', () => {
+  const items = (count: number) =>
+    envelope(...Array.from({ length: count }, () => callItem(CALL_A, 'established')));
+
+  it('answers 413 naming the count and the limit, and applies none of the items', async () => {
+    const registry = recordingRegistry();
+    const res = await createWebhookHandler(registry, { maxItems: 3 })(jsonPost(items(4)));
+    expect(res.status).toBe(413);
+    expect(await problemOf(res)).toMatchObject({
+      title: 'Content Too Large',
+      code: 'tooManyItems',
+      detail: 'the envelope holds 4 items, over the limit of 3 (maxItems): none was applied',
+      maxItems: 3,
+      items: 4,
+    });
+    expect(registry.bodies).toEqual([]);
+  });
+
+  it('takes exactly maxItems items', async () => {
+    const registry = parsingRegistry();
+    const res = await createWebhookHandler(registry, { maxItems: 3 })(jsonPost(items(3)));
+    expect(res.status).toBe(202);
+    expect(registry.handed).toHaveLength(3);
+  });
+
+  it('takes 10 000 items by default and refuses 10 001', async () => {
+    const tiny = (count: number) => `{"value":[${Array(count).fill('{}').join(',')}]}`;
+    const registry = recordingRegistry();
+    const handler = createWebhookHandler(registry);
+    expect((await handler(jsonPost(tiny(10_000)))).status).toBe(202);
+    const over = await handler(jsonPost(tiny(10_001)));
+    expect(over.status).toBe(413);
+    expect((await problemOf(over)).detail).toContain('10001 items, over the limit of 10000');
+    expect(registry.bodies).toHaveLength(1);
+  });
+
+  it('counts only an envelope: any other body is the parser’s to refuse', async () => {
+    const res = await createWebhookHandler(parsingRegistry(), { maxItems: 1 })(
+      jsonPost([callItem(CALL_A, 'established'), callItem(CALL_B, 'established')]),
+    );
+    expect(res.status).toBe(400);
+    expect((await problemOf(res)).code).toBe('notAnEnvelope');
+  });
+
+  it('refuses a maxItems that is not a count', () => {
+    expect(() => createWebhookHandler(recordingRegistry(), { maxItems: -1 })).toThrow(
+      /maxItems is -1, expected a whole number of items ≥ 0/,
+    );
+    expect(() => createWebhookHandler(recordingRegistry(), { maxItems: 2.5 })).toThrow(TypeError);
+    expect(() => createWebhookHandler(recordingRegistry(), { maxItems: Number.NaN })).toThrow(
+      TypeError,
+    );
+    expect(() => createWebhookHandler(recordingRegistry(), { maxItems: Infinity })).not.toThrow();
+  });
+});
+
 describe('202: the envelope was taken', () => {
   it('applies the valid items of a batch for several calls and counts the invalid one', async () => {
     const registry = parsingRegistry();
@@ -370,14 +426,22 @@ describe('202: the envelope was taken', () => {
     ]);
   });
 
-  it('hands ingest the body bytes exactly as received, parsing nothing itself', async () => {
+  it('hands ingest the envelope it parsed (once, to count the items), with a BOM dropped', async () => {
     const registry = parsingRegistry();
-    const text = JSON.stringify(envelope(callItem(CALL_A, 'established')));
-    await createWebhookHandler(registry)(jsonPost(text));
-    expect(registry.bodies).toHaveLength(1);
-    const [body] = registry.bodies;
-    expect(body).toBeInstanceOf(Uint8Array);
-    expect(new TextDecoder().decode(body as Uint8Array)).toBe(text);
+    const body = envelope(callItem(CALL_A, 'established'));
+    await createWebhookHandler(registry)(jsonPost(`\uFEFF${JSON.stringify(body)}`));
+    expect(registry.bodies).toEqual([body]);
+    expect(registry.handed.map((n) => n.callId)).toEqual([CALL_A]);
+  });
+
+  it('hands a body that is not UTF-8 JSON as its bytes, for the parser to say why', async () => {
+    const registry = parsingRegistry();
+    const res = await createWebhookHandler(registry)(jsonPost('{"value": ['));
+    expect(res.status).toBe(400);
+    expect((await problemOf(res)).code).toBe('invalidBody');
+    const [bytes] = registry.bodies;
+    expect(bytes).toBeInstanceOf(Uint8Array);
+    expect(new TextDecoder().decode(bytes as Uint8Array)).toBe('{"value": [');
   });
 
   it('reads a body that arrives in many chunks', async () => {

@@ -6,8 +6,8 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type AddressInfo, connect, type Socket } from 'node:net';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type AuthResult,
   createWebhookHandler,
@@ -39,9 +39,45 @@ async function listen(
   return { server, base: `http://127.0.0.1:${port}` };
 }
 
-afterAll(async () => {
-  await Promise.all(
-    servers.map(
+/** A client on a raw socket, for what fetch cannot do: send a body a byte at a time. */
+function rawClient(base: string): {
+  readonly socket: Socket;
+  readonly connected: Promise<void>;
+  /** When the connection closed (performance.now()). */
+  readonly closed: Promise<number>;
+  readonly received: () => string;
+} {
+  const socket = connect(Number(new URL(base).port), '127.0.0.1');
+  sockets.push(socket);
+  let received = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => {
+    received += chunk;
+  });
+  // Writing after the server closed the connection fails (EPIPE, ECONNRESET): that is the point.
+  socket.on('error', () => {});
+  return {
+    socket,
+    connected: new Promise((resolve) => socket.once('connect', () => resolve())),
+    closed: new Promise((resolve) => socket.once('close', () => resolve(performance.now()))),
+    received: () => received,
+  };
+}
+
+/** The status line and headers (lower-cased) of a raw answer, and its body. */
+function parseAnswer(raw: string): { head: string; body: string } {
+  const end = raw.indexOf('\r\n\r\n');
+  return { head: raw.slice(0, end).toLowerCase(), body: raw.slice(end + 4) };
+}
+
+const sockets: Socket[] = [];
+afterEach(() => {
+  for (const socket of sockets.splice(0)) socket.destroy();
+});
+
+function closeServers(closing: readonly Server[]): Promise<unknown> {
+  return Promise.all(
+    closing.map(
       (server) =>
         new Promise<void>((resolve) => {
           server.closeAllConnections();
@@ -49,7 +85,9 @@ afterAll(async () => {
         }),
     ),
   );
-});
+}
+
+afterAll(() => closeServers(servers.splice(0)));
 
 describe('toNodeListener with the webhook handler', () => {
   const registry = parsingRegistry();
@@ -403,5 +441,147 @@ describe('toNodeListener: the node request and the answer', () => {
       body: json,
     });
     expect(next.status).toBe(202);
+  });
+});
+
+describe('toNodeListener: slow and refused bodies', () => {
+  // Each test's server and connections are gone when it ends.
+  let first = 0;
+  beforeEach(() => {
+    first = servers.length;
+  });
+  afterEach(() => closeServers(servers.splice(first)));
+
+  const head = (contentType: string, length: number) =>
+    `POST /api/calls HTTP/1.1\r\nHost: bot.example\r\nContent-Type: ${contentType}\r\nContent-Length: ${length}\r\n\r\n`;
+
+  it('answers 408 and closes the connection when a body trickles in slower than bodyTimeoutMs', async () => {
+    const registry = recordingRegistry();
+    const { base } = await listen(
+      toNodeListener(createWebhookHandler(registry), { bodyTimeoutMs: 300 }),
+    );
+    const client = rawClient(base);
+    await client.connected;
+    const start = performance.now();
+    client.socket.write(head('application/json', 1000));
+    // A byte every 100 ms: the 1000 bytes would take 100 s.
+    const trickle = setInterval(() => client.socket.write(' '), 100);
+    const closedAt = await client.closed;
+    clearInterval(trickle);
+    expect(closedAt - start).toBeGreaterThanOrEqual(290);
+    expect(closedAt - start).toBeLessThan(1_500);
+    const answer = parseAnswer(client.received());
+    expect(answer.head).toMatch(/^http\/1\.1 408 request timeout/);
+    expect(answer.head).toContain('connection: close');
+    expect(answer.head).toContain('content-type: application/problem+json');
+    expect(JSON.parse(answer.body)).toMatchObject({
+      status: 408,
+      code: 'requestTimeout',
+      bodyTimeoutMs: 300,
+      detail: 'the body did not arrive within 300 ms of the request (bodyTimeoutMs)',
+    });
+    expect(registry.bodies).toEqual([]);
+  });
+
+  it('cuts off a slow body even while authenticate is still deciding', async () => {
+    const registry = recordingRegistry();
+    let decide: (result: AuthResult) => void = () => {};
+    const authenticate = (): Promise<AuthResult> =>
+      new Promise((resolve) => {
+        decide = resolve;
+      });
+    const { base } = await listen(
+      toNodeListener(createWebhookHandler(registry, { authenticate }), { bodyTimeoutMs: 200 }),
+    );
+    const client = rawClient(base);
+    await client.connected;
+    client.socket.write(`${head('application/json', 100)}{"value":`);
+    await client.closed;
+    expect(parseAnswer(client.received()).head).toMatch(/^http\/1\.1 408/);
+    // The verdict comes too late: the answer was given, and nothing is read or applied.
+    decide({ ok: true });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(registry.bodies).toEqual([]);
+  });
+
+  it('closes the connection after refusing a large body, without reading the rest', async () => {
+    let served: IncomingMessage | undefined;
+    const listener = toNodeListener(createWebhookHandler(recordingRegistry()));
+    const { base } = await listen((req, res) => {
+      served = req;
+      listener(req, res);
+    });
+    const client = rawClient(base);
+    await client.connected;
+    const total = 64 * MiB;
+    client.socket.write(head('text/plain', total));
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < total && !client.socket.destroyed) {
+        sent += chunk.byteLength;
+        if (!client.socket.write(chunk)) return;
+      }
+    };
+    client.socket.on('drain', pump);
+    pump();
+    await client.closed;
+    const answer = parseAnswer(client.received());
+    expect(answer.head).toMatch(/^http\/1\.1 415/);
+    expect(answer.head).toContain('connection: close');
+    expect(JSON.parse(answer.body)).toMatchObject({ code: 'unsupportedMediaType' });
+    expect(sent).toBeLessThan(total);
+    expect(served?.socket.bytesRead).toBeLessThan(total);
+  });
+
+  it('discards a small refused body only until bodyTimeoutMs, then closes the connection', async () => {
+    const { base } = await listen(
+      toNodeListener(createWebhookHandler(recordingRegistry()), { bodyTimeoutMs: 300 }),
+    );
+    const client = rawClient(base);
+    await client.connected;
+    const start = performance.now();
+    client.socket.write(head('text/plain', 1000));
+    const trickle = setInterval(() => client.socket.write(' '), 100);
+    // The 415 comes at once, keeping the connection for a small body…
+    await vi.waitFor(() => expect(client.received()).toContain('\r\n\r\n'), { interval: 5 });
+    const answered = performance.now() - start;
+    const answer = parseAnswer(client.received());
+    expect(answer.head).toMatch(/^http\/1\.1 415/);
+    expect(answer.head).not.toContain('connection: close');
+    // …but a body that has not come by the deadline loses it.
+    const closedAt = await client.closed;
+    clearInterval(trickle);
+    expect(answered).toBeLessThan(250);
+    expect(closedAt - start).toBeGreaterThanOrEqual(290);
+    expect(closedAt - start).toBeLessThan(1_500);
+  });
+
+  it('leaves a body that arrives in time alone, however long the webhook then takes', async () => {
+    const registry = recordingRegistry();
+    const slow = createWebhookHandler({
+      async ingest(body) {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        return registry.ingest(body);
+      },
+    });
+    const { base } = await listen(toNodeListener(slow, { bodyTimeoutMs: 50 }));
+    const res = await fetch(`${base}/api/calls`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(envelope(callItem(CALL_A, 'established'))),
+    });
+    expect(res.status).toBe(202);
+    expect(registry.bodies).toHaveLength(1);
+  });
+
+  it('refuses a bodyTimeoutMs that is not a positive number of milliseconds', () => {
+    const handler = createWebhookHandler(recordingRegistry());
+    expect(() => toNodeListener(handler, { bodyTimeoutMs: 0 })).toThrow(
+      /bodyTimeoutMs is 0, expected milliseconds > 0/,
+    );
+    expect(() => toNodeListener(handler, { bodyTimeoutMs: Number.NaN })).toThrow(TypeError);
+    expect(() => toNodeListener(handler, { bodyTimeoutMs: 2 ** 31 })).toThrow(TypeError);
+    expect(() => toNodeListener(handler, { bodyTimeoutMs: Infinity })).not.toThrow();
   });
 });
