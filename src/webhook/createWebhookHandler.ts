@@ -41,7 +41,9 @@ import type { RejectedNotification } from '../graph/notification.js';
 import { yieldToEventLoop } from '../runtime/clock.js';
 import type { CallRegistry, IngestReport } from '../runtime/types.js';
 import {
+  type AuthorizationCheck,
   type BodyRead,
+  CHECK_AUTHORIZATION,
   toResponse,
   WEBHOOK_CORE,
   type WebhookAnswer,
@@ -207,7 +209,13 @@ export function createWebhookHandler(
     if (authenticate !== undefined) {
       let verdict: AuthResult;
       try {
-        verdict = await authenticate(req.request());
+        const byHeader = (authenticate as { [CHECK_AUTHORIZATION]?: AuthorizationCheck })[
+          CHECK_AUTHORIZATION
+        ];
+        verdict =
+          typeof byHeader === 'function'
+            ? ((await byHeader(req.header('authorization'))) as AuthResult)
+            : await authenticate(req.request());
       } catch (error) {
         return serverFault(
           error,

@@ -45,3 +45,15 @@ export const WEBHOOK_CORE: unique symbol = Symbol.for('graph-call-machine.webhoo
 export function toResponse(answer: WebhookAnswer): Response {
   return new Response(answer.body, { status: answer.status, headers: answer.headers });
 }
+
+/**
+ * Where the library's own token validator keeps its check of an `Authorization` header, so the
+ * webhook asks it with the header alone rather than build a fetch Request for every POST (a
+ * cost larger than checking a cached token). Registered, like {@link WEBHOOK_CORE}.
+ */
+export const CHECK_AUTHORIZATION: unique symbol = Symbol.for(
+  'graph-call-machine.checkAuthorization',
+);
+
+/** The shape of that check: it answers an `AuthResult`. */
+export type AuthorizationCheck = (authorization: string | null) => Promise<unknown>;
