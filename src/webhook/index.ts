@@ -2,13 +2,21 @@
 
 export type {
   GraphTokenValidatorOptions,
+  JsonWebKeySet,
+  JwksKeyResolver,
   JwksSource,
+  JwsKeyLookupHeader,
+  JwsKeyLookupToken,
+  KeyErrorInfo,
+  KeyFetch,
+  KeyRecoveryInfo,
 } from './createGraphTokenValidator.js';
 export {
   BOT_FRAMEWORK_JWKS_URL,
   createGraphTokenValidator,
   DEFAULT_GRAPH_ISSUERS,
   DEFAULT_GRAPH_JWKS,
+  DEFAULT_GRAPH_JWKS_BY_ISSUER,
   GRAPH_CALLING_OPENID_CONFIGURATION_URL,
 } from './createGraphTokenValidator.js';
 export type {
