@@ -16,12 +16,18 @@ import {
   type GraphTokenValidatorOptions,
 } from '../../src/webhook/createGraphTokenValidator.js';
 import { createWebhookHandler } from '../../src/webhook/createWebhookHandler.js';
-import { envelope, jsonPost, problemOf, recordingRegistry, WEBHOOK_URL } from './support.js';
+import {
+  APP_ID,
+  envelope,
+  jsonPost,
+  OTHER_TENANT,
+  problemOf,
+  recordingRegistry,
+  TENANT,
+  WEBHOOK_URL,
+} from './support.js';
 
-const APP_ID = 'b1d3a9f0-5c2e-4a77-9b8e-2f6d0c1e3a45';
 const OTHER_APP = '5e1f7c3b-0000-4a77-9b8e-2f6d0c1e3a45';
-const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
-const OTHER_TENANT = 'aaaaaaaa-86f1-41af-91ab-2d7cd011db47';
 const KID = 'graph-test-key';
 
 let signingKey: CryptoKey;

@@ -22,10 +22,8 @@ import {
   type KeyFetch,
   type KeyRecoveryInfo,
 } from '../../src/webhook/createGraphTokenValidator.js';
-import { WEBHOOK_URL } from './support.js';
+import { APP_ID, TENANT, WEBHOOK_URL } from './support.js';
 
-const APP_ID = 'b1d3a9f0-5c2e-4a77-9b8e-2f6d0c1e3a45';
-const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const GRAPH = 'https://graph.microsoft.com';
 const BOT_FRAMEWORK = 'https://api.botframework.com';
 const APS_KEYS_URL = 'https://keys.aps.test/v1/keys';

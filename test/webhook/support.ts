@@ -149,3 +149,8 @@ export async function problemOf(response: Response): Promise<Record<string, unkn
   }
   return problem;
 }
+
+/** The app and tenants the token tests sign for. */
+export const APP_ID = 'b1d3a9f0-5c2e-4a77-9b8e-2f6d0c1e3a45';
+export const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+export const OTHER_TENANT = 'aaaaaaaa-86f1-41af-91ab-2d7cd011db47';

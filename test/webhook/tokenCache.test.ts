@@ -21,11 +21,8 @@ import {
   type KeyFetch,
 } from '../../src/webhook/createGraphTokenValidator.js';
 import { createTokenCache, type Verification } from '../../src/webhook/tokenCache.js';
-import { WEBHOOK_URL } from './support.js';
+import { APP_ID, OTHER_TENANT, TENANT, WEBHOOK_URL } from './support.js';
 
-const APP_ID = 'b1d3a9f0-5c2e-4a77-9b8e-2f6d0c1e3a45';
-const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
-const OTHER_TENANT = 'aaaaaaaa-86f1-41af-91ab-2d7cd011db47';
 const KEYS_URL = 'https://keys.test/v1/keys';
 const MINUTE = 60_000;
 
