@@ -260,9 +260,9 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
   const inProcess = typeof store.nextDueAt === 'function';
   const inspection =
     options.inspect === undefined ? undefined : createInspectionFeed(options.inspect, machine);
-  const recorder = options.recorder;
-  const recordTo = typeof recorder === 'function' ? recorder : recorder?.record;
-  const recorderOptions: FlightRecorderOptions = typeof recorder === 'object' ? recorder : {};
+  // Each sink keeps its own options: a console may redact what a file recorder keeps.
+  const recorders = new Set<RecorderSink>();
+  if (options.recorder !== undefined) recorders.add(recorderSink(options.recorder));
 
   const known = new Map<string, Known>();
   const ended = new TimeHeap(); // when each ended call leaves the cache
@@ -472,7 +472,7 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
     emitted: readonly CallEmitted[],
     wrote: boolean,
   ): void {
-    if (recordTo === undefined) return;
+    if (recorders.size === 0) return;
     const input: FlightRecord['input'] | undefined =
       started !== undefined
         ? { type: 'start', input: started }
@@ -480,21 +480,14 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
           ? undefined
           : { type: 'step', event };
     if (input === undefined) return;
-    try {
-      recordTo(
-        flightRecord(
-          recorderOptions,
-          callId,
-          input,
-          started === undefined ? from : undefined,
-          to,
-          emitted,
-          verdictOfStep(emitted),
-          wrote,
-        ),
-      );
-    } catch (error) {
-      report(error, callId);
+    const verdict = verdictOfStep(emitted);
+    const before = started === undefined ? from : undefined;
+    for (const sink of recorders) {
+      try {
+        sink.record(flightRecord(sink.options, callId, input, before, to, emitted, verdict, wrote));
+      } catch (error) {
+        report(error, callId);
+      }
     }
   }
 
@@ -1206,6 +1199,20 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
 
     get: viewOf,
 
+    calls() {
+      const views: CallView[] = [];
+      for (const { snapshot } of known.values()) views.push(getCallView(snapshot));
+      return views;
+    },
+
+    addRecorder(recorder) {
+      const sink = recorderSink(recorder);
+      recorders.add(sink);
+      return () => {
+        recorders.delete(sink);
+      };
+    },
+
     async read(callId) {
       const current = await load(callId);
       if (current !== undefined) waiters.settle(callId, current.snapshot);
@@ -1295,6 +1302,21 @@ function pacer(): () => Promise<void> | undefined {
     });
     return turning;
   };
+}
+
+interface RecorderSink {
+  readonly record: FlightRecorder;
+  readonly options: FlightRecorderOptions;
+}
+
+function recorderSink(recorder: NonNullable<CallRegistryOptions['recorder']>): RecorderSink {
+  if (typeof recorder === 'function') return { record: recorder, options: {} };
+  if (typeof recorder !== 'object' || recorder === null || typeof recorder.record !== 'function') {
+    throw new TypeError(
+      'recorder must be a function of a FlightRecord, or an object with a record function and options.',
+    );
+  }
+  return { record: (record) => recorder.record(record), options: recorder };
 }
 
 /** Runs `request`, turning a synchronous throw into a rejection. */

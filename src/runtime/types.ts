@@ -34,6 +34,7 @@ import type { Participant } from '../graph/participant.js';
 import type { CallParticipantInfo } from '../graph/participantInfo.js';
 import type { CallEmitted, CallOperation, CallView, GraphError } from '../machine/types.js';
 import type { PromptSpec } from './checkOperations.js';
+import type { FlightRecorder, FlightRecorderOptions } from './flightRecord.js';
 
 /**
  * What one Graph request came to. Never an exception: network errors and timeouts are
@@ -247,6 +248,31 @@ export interface CallRegistry {
   participants(callId: string): readonly Participant[];
   /** The call's view as this registry last saw it (`read` asks the store). */
   get(callId: string): CallView | undefined;
+  /**
+   * The calls this registry holds in memory: live ones, and ended ones until `retainMs` passes.
+   * On a shared store, calls only other instances have stepped are not listed (`read` finds them).
+   *
+   * @example
+   * ```ts
+   * const ringing = registry.calls().filter((call) => call.state === 'incoming');
+   * ```
+   */
+  calls(): readonly CallView[];
+  /**
+   * Adds a flight-record sink beside the `recorder` option: told every input of every call from
+   * now on, with its own options (`redact`, `includeRaw`). Returns a function that removes it.
+   * A sink that throws is reported as `registry.error` and stays.
+   *
+   * @example
+   * ```ts
+   * const stop = registry.addRecorder({ record: (record) => feed.push(record), redact: true });
+   * // later
+   * stop();
+   * ```
+   */
+  addRecorder(
+    recorder: FlightRecorder | ({ readonly record: FlightRecorder } & FlightRecorderOptions),
+  ): () => void;
   /** The call's view as stored now, which other registries over the same store may have moved. */
   read(callId: string): Promise<CallView | undefined>;
   waitFor(
