@@ -133,7 +133,7 @@ async function serve(
   report: (error: unknown) => void,
   bodyTimeoutMs: number,
 ): Promise<void> {
-  const deadline = bodyDeadline(req, res, bodyTimeoutMs, report);
+  const deadline = new BodyDeadline(req, res, bodyTimeoutMs, report);
   let bodyRead = false;
   const exchange: WebhookExchange = {
     method: req.method ?? 'GET',
@@ -160,58 +160,77 @@ async function serve(
     report(error);
     answer = problemAnswer(500, 'internalError', 'the request could not be handled');
   }
-  writeAnswer(req, res, answer, !bodyRead);
+  try {
+    writeAnswer(req, res, answer, !bodyRead);
+  } finally {
+    deadline.settle(req);
+  }
 }
 
 /**
- * If the body has not all arrived `timeoutMs` after the request did: aborts the returned signal,
- * which stops a read under way, and answers `408` closing the connection, or closes it at once
- * when the answer was sent already (a refused request whose rest was being discarded). The
- * timer goes once the body is all here and the response closed, or the request closed.
+ * The body's deadline: if the body has not all arrived `timeoutMs` after the request did, a read
+ * under way stops (`onExpire`) and the request is answered `408` with its connection closed, or
+ * the connection is closed at once when the answer was sent already (a refused request whose rest
+ * was being discarded). A plain object rather than an AbortController: one is made per request,
+ * and an EventTarget with its listeners costs more than the rest of the listener's own work.
  */
-function bodyDeadline(
-  req: IncomingMessage,
-  res: ServerResponse,
-  timeoutMs: number,
-  report: (error: unknown) => void,
-): AbortSignal {
-  const deadline = new AbortController();
-  if (timeoutMs === Infinity) return deadline.signal;
-  const timer = setTimeout(() => {
-    if (req.complete) return; // the body is all here: only the webhook is taking its time
-    deadline.abort();
-    if (res.headersSent) {
-      req.destroy();
+class BodyDeadline {
+  expired = false;
+  /** Told once, when the deadline passes during a read. */
+  onExpire: (() => void) | undefined = undefined;
+  readonly #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    timeoutMs: number,
+    report: (error: unknown) => void,
+  ) {
+    if (timeoutMs === Infinity) return;
+    this.#timer = setTimeout(() => {
+      if (req.complete) return; // the body is all here: only the webhook is taking its time
+      this.expired = true;
+      this.onExpire?.();
+      if (res.headersSent) {
+        req.destroy();
+        return;
+      }
+      const late = problemAnswer(
+        408,
+        'requestTimeout',
+        `the body did not arrive within ${timeoutMs} ms of the request (bodyTimeoutMs)`,
+        { extensions: { bodyTimeoutMs: timeoutMs } },
+      );
+      try {
+        writeAnswer(req, res, late, false);
+      } catch (error) {
+        // A timer has nobody to throw to: the process would go down with it.
+        report(error);
+        res.destroy();
+      }
+    }, timeoutMs);
+  }
+
+  /**
+   * Once the answer is written: a body all here needs the deadline no more. A rest still coming
+   * (a refusal answered early) keeps it until the request closes, so a slow rest is cut off.
+   */
+  settle(req: IncomingMessage): void {
+    if (this.#timer === undefined) return;
+    if (req.complete || req.destroyed) {
+      clearTimeout(this.#timer);
       return;
     }
-    const late = problemAnswer(
-      408,
-      'requestTimeout',
-      `the body did not arrive within ${timeoutMs} ms of the request (bodyTimeoutMs)`,
-      { extensions: { bodyTimeoutMs: timeoutMs } },
-    );
-    try {
-      writeAnswer(req, res, late, false);
-    } catch (error) {
-      // A timer has nobody to throw to: the process would go down with it.
-      report(error);
-      res.destroy();
-    }
-  }, timeoutMs);
-  const disarm = (): void => clearTimeout(timer);
-  req.once('close', disarm);
-  res.once('close', () => {
-    if (req.complete) disarm();
-  });
-  return deadline.signal;
+    req.once('close', () => clearTimeout(this.#timer));
+  }
 }
 
 function readNodeBody(
   req: IncomingMessage,
   limit: number,
-  deadline: AbortSignal,
+  deadline: BodyDeadline,
 ): Promise<BodyRead> {
-  if (deadline.aborted) return Promise.resolve(LATE);
+  if (deadline.expired) return Promise.resolve(LATE);
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let received = 0;
@@ -220,7 +239,7 @@ function readNodeBody(
       req.off('end', onEnd);
       req.off('error', onError);
       req.off('aborted', onAborted);
-      deadline.removeEventListener('abort', onLate);
+      deadline.onExpire = undefined;
       resolve(result);
     };
     const onData = (chunk: Buffer): void => {
@@ -244,7 +263,7 @@ function readNodeBody(
       req.pause();
       settle(LATE);
     };
-    deadline.addEventListener('abort', onLate);
+    deadline.onExpire = onLate;
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
