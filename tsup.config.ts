@@ -20,6 +20,7 @@ export default defineConfig([
       'webhook/index': 'src/webhook/index.ts',
       'diagram/index': 'src/diagram/index.ts',
       'recorder/index': 'src/recorder/index.ts',
+      'console/index': 'src/console/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

@@ -11,7 +11,7 @@ export default defineConfig({
     alias: [
       { find: /^graph-call-machine$/, replacement: src('index.ts') },
       {
-        find: /^graph-call-machine\/(testing|webhook|diagram|redis|recorder)$/,
+        find: /^graph-call-machine\/(testing|webhook|diagram|redis|recorder|console)$/,
         replacement: src('$1/index.ts'),
       },
     ],

@@ -14,6 +14,7 @@ const SOURCES: Readonly<Record<string, string>> = {
   './webhook': 'src/webhook/index.ts',
   './diagram': 'src/diagram/index.ts',
   './recorder': 'src/recorder/index.ts',
+  './console': 'src/console/index.ts',
 };
 
 /** The names a barrel file exports, read from its syntax (the barrels are explicit lists). */

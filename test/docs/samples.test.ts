@@ -144,6 +144,8 @@ function typecheck(blocks: readonly CodeBlock[]): string[] {
       'graph-call-machine/redis': ['src/redis/index.ts'],
       'graph-call-machine/webhook': ['src/webhook/index.ts'],
       'graph-call-machine/diagram': ['src/diagram/index.ts'],
+      'graph-call-machine/recorder': ['src/recorder/index.ts'],
+      'graph-call-machine/console': ['src/console/index.ts'],
     },
   };
 

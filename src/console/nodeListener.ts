@@ -1,0 +1,171 @@
+/**
+ * Serves the console's WHATWG handler as a `node:http` listener, streaming: the event stream is
+ * written as it is produced, at the pace the socket takes it (a page that stops reading stops
+ * the reads, so its updates pile up in its bounded queue and it is dropped), and a closed
+ * connection cancels its stream. The webhook's `toNodeListener` runs the webhook's own core and
+ * answers whole bodies only; this adapter is the console's.
+ * @internal
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { problemResponse } from './consoleResponses.js';
+
+// The console's requests are small: a hang-up is `{"callId": "…"}`.
+const MAX_BODY_BYTES = 64 * 1024;
+const BODY_TIMEOUT_MS = 10_000;
+const SAFE_HOST = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/** Adapts `handler` to `(req, res) => void`; failures of the handler answer `500`. */
+export function toStreamingListener(
+  handler: (request: Request) => Promise<Response>,
+  onError: (error: unknown) => void,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    serve(handler, req, res, onError).catch((error: unknown) => {
+      onError(error);
+      res.destroy();
+    });
+  };
+}
+
+async function serve(
+  handler: (request: Request) => Promise<Response>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  onError: (error: unknown) => void,
+): Promise<void> {
+  const method = req.method ?? 'GET';
+  const hasBody = method !== 'GET' && method !== 'HEAD';
+  const body = hasBody ? await readBody(req) : undefined;
+  let response: Response;
+  if (body === 'tooLarge' || body === 'late') {
+    response =
+      body === 'tooLarge'
+        ? problemResponse(413, 'bodyTooLarge', `a request body is at most ${MAX_BODY_BYTES} bytes`)
+        : problemResponse(400, 'badRequest', 'the body did not arrive whole, or in time');
+    res.setHeader('connection', 'close');
+  } else {
+    const closed = new AbortController();
+    res.once('close', () => closed.abort());
+    const request = new Request(requestUrl(req), {
+      method,
+      headers: requestHeaders(req.rawHeaders),
+      signal: closed.signal,
+      ...(body === undefined || body.byteLength === 0 ? {} : { body }),
+    });
+    try {
+      response = await handler(request);
+    } catch (error) {
+      onError(error);
+      response = problemResponse(500, 'internalError', 'the console failed to answer');
+    }
+  }
+  await writeResponse(res, response, method === 'HEAD');
+}
+
+async function writeResponse(
+  res: ServerResponse,
+  response: Response,
+  head: boolean,
+): Promise<void> {
+  if (res.destroyed) {
+    await response.body?.cancel().catch(() => {});
+    return;
+  }
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  res.writeHead(response.status, headers);
+  const body = response.body;
+  if (body === null || head) {
+    await body?.cancel().catch(() => {});
+    res.end();
+    return;
+  }
+  res.socket?.setNoDelay(true);
+  res.flushHeaders();
+  const reader = body.getReader();
+  const cancel = (): void => {
+    reader.cancel().catch(() => {});
+  };
+  res.once('close', cancel);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (res.destroyed) return;
+      if (!res.write(value)) await drained(res);
+    }
+    res.end();
+  } catch {
+    // The stream was ended on the server side (a page too far behind): drop the connection,
+    // the page's EventSource reconnects.
+    res.destroy();
+  } finally {
+    res.off('close', cancel);
+  }
+}
+
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+function readBody(req: IncomingMessage): Promise<Uint8Array | 'tooLarge' | 'late'> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const timer = setTimeout(() => settle('late'), BODY_TIMEOUT_MS);
+    const settle = (result: Uint8Array | 'tooLarge' | 'late'): void => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      if (result !== 'late' && !(result instanceof Uint8Array)) req.pause();
+      resolve(result);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.byteLength;
+      if (size > MAX_BODY_BYTES) settle('tooLarge');
+      else chunks.push(chunk);
+    };
+    const onEnd = (): void => settle(new Uint8Array(Buffer.concat(chunks, size)));
+    const onError = (): void => settle('late');
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
+}
+
+function requestHeaders(rawHeaders: readonly string[]): Headers {
+  const headers = new Headers();
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    const value = rawHeaders[i + 1];
+    if (name === undefined || value === undefined || name.startsWith(':')) continue;
+    try {
+      headers.append(name, value);
+    } catch {
+      // A header WHATWG refuses is dropped rather than failing the request.
+    }
+  }
+  return headers;
+}
+
+function requestUrl(req: IncomingMessage): string {
+  const encrypted = 'encrypted' in req.socket && req.socket.encrypted === true;
+  const host = req.headers.host;
+  // A Host that is not a plain host[:port] must not rewrite the URL; the handler still sees
+  // the header itself, and refuses a host it does not answer to.
+  const authority = host !== undefined && SAFE_HOST.test(host) ? host : 'localhost';
+  const path = req.url?.startsWith('/') === true ? req.url : '/';
+  return `${encrypted ? 'https' : 'http'}://${authority}${path}`;
+}
