@@ -33,7 +33,10 @@ export interface DemoArgs {
   /** 0: any free port. */
   readonly inspectPort: number;
   readonly open: boolean;
-  /** Seconds the inspector stays up after the run; undefined: decided by whether a person is watching. */
+  readonly console: boolean;
+  /** 0: any free port. */
+  readonly consolePort: number;
+  /** Seconds the inspector and the console stay up after the run; undefined: decided by whether a person is watching. */
   readonly lingerSec: number | undefined;
 }
 
@@ -72,8 +75,12 @@ Options:
   --inspect-port N  Port of the inspector server (default 8080; 0 = any free port; a busy
                     port falls back to a free one).
   --open            With --inspect: open the inspector in the default browser.
-  --linger S        With --inspect: keep the inspector up S seconds after the run (default 30
-                    when run in a terminal, 0 otherwise; Enter or Ctrl-C ends it early).
+  --console         Serve the live call console (graph-call-machine/console) on loopback and
+                    print its URL: every call, its chart, timeline and counters, live.
+  --console-port N  Port of the console (default 0: any free port).
+  --linger S        With --inspect or --console: keep them up S seconds after the run
+                    (default 30 when run in a terminal, 0 otherwise; Enter or Ctrl-C ends it
+                    early).
   --json            Write the event log as JSON lines on stdout, and nothing else.
   -h, --help        Show this help.
 
@@ -120,6 +127,8 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
     inspect: values.inspect === true,
     inspectPort: integer('--inspect-port', values['inspect-port'] ?? '8080', 0, 65_535),
     open: values.open === true,
+    console: values.console === true,
+    consolePort: integer('--console-port', values['console-port'] ?? '0', 0, 65_535),
     lingerSec,
   };
 }
@@ -138,6 +147,8 @@ function parse(argv: readonly string[]) {
       inspect: { type: 'boolean' },
       'inspect-port': { type: 'string' },
       open: { type: 'boolean' },
+      console: { type: 'boolean' },
+      'console-port': { type: 'string' },
       linger: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },

@@ -103,6 +103,8 @@ export type DemoEvent =
       readonly batch: number;
       /** With `--inspect`: the page that shows the Stately inspector. */
       readonly inspectorUrl?: string;
+      /** With `--console`: the live call console. */
+      readonly consoleUrl?: string;
     }
   /** Something the bot does: what a real bot's code would call. */
   | {

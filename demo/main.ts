@@ -7,6 +7,7 @@
  * @module
  */
 import { type DemoArgs, parseDemoArgs, USAGE, UsageError } from './args.js';
+import { type DemoConsole, startConsole } from './console.js';
 import {
   createEventBus,
   type DemoEvent,
@@ -56,6 +57,7 @@ async function main(argv: readonly string[]): Promise<number> {
   });
 
   let inspector: DemoInspector | undefined;
+  let callConsole: DemoConsole | undefined;
   let stack: Stack | undefined;
   try {
     if (args.inspect) inspector = await startInspector({ port: args.inspectPort, open: args.open });
@@ -74,6 +76,7 @@ async function main(argv: readonly string[]): Promise<number> {
       },
     });
     observer.attach(stack.registry);
+    if (args.console) callConsole = await startConsole(stack.registry, args.consolePort);
     bus.emit({
       type: 'start',
       scenario: args.scenario,
@@ -86,6 +89,7 @@ async function main(argv: readonly string[]): Promise<number> {
       confirmTimeoutMs: confirmTimeoutFor(args.calls),
       batch: batchFor(args.calls),
       ...(inspector !== undefined && { inspectorUrl: inspector.url }),
+      ...(callConsole !== undefined && { consoleUrl: callConsole.url }),
     });
 
     const run = await Promise.race([
@@ -108,12 +112,17 @@ async function main(argv: readonly string[]): Promise<number> {
         `demo: failed:\n${summary.problems.map((problem) => `  - ${problem}`).join('\n')}\n`,
       );
     }
-    if (inspector !== undefined) await linger(args, inspector, interrupted, style);
+    const watched = [
+      ...(inspector === undefined ? [] : [{ name: 'inspector', url: inspector.url }]),
+      ...(callConsole === undefined ? [] : [{ name: 'console', url: callConsole.url }]),
+    ];
+    if (watched.length > 0) await linger(args, watched, interrupted, style);
     return summary.ok ? 0 : 1;
   } catch (error) {
     process.stderr.write(`demo: failed: ${messageOf(error)}\n`);
     return 1;
   } finally {
+    await callConsole?.stop();
     await stack?.close();
     await inspector?.stop();
   }
@@ -204,11 +213,12 @@ function describeOperations(summary: Summary): string[] {
   ];
 }
 
-// Keeps the inspector up after the run so a browser opened late still gets it: the server
-// replays its last 200 events to every new page.
+// Keeps the inspector and the console up after the run so a browser opened late still gets
+// them: the inspector's server replays its last 200 events to every new page, and the console
+// shows the calls as they ended.
 async function linger(
   args: DemoArgs,
-  inspector: DemoInspector,
+  watched: readonly { readonly name: string; readonly url: string }[],
   interrupted: Promise<unknown>,
   style: Style,
 ): Promise<void> {
@@ -217,7 +227,7 @@ async function linger(
   if (seconds === 0) return;
   if (!args.json) {
     process.stdout.write(
-      `\nThe inspector stays up ${seconds} s at ${style.cyan(inspector.url)} (Enter or Ctrl-C ends it now).\n`,
+      `\n${watched.map(({ name, url }) => `The ${name} stays up ${seconds} s at ${style.cyan(url)}`).join('\n')} (Enter or Ctrl-C ends it now).\n`,
     );
   }
   const controller = new AbortController();

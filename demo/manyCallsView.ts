@@ -86,6 +86,9 @@ export function renderStart(event: Extract<DemoEvent, { type: 'start' }>, style:
     ...(event.inspectorUrl === undefined
       ? []
       : [`  inspector   open ${style.cyan(event.inspectorUrl)} to watch the statecharts`]),
+    ...(event.consoleUrl === undefined
+      ? []
+      : [`  console     open ${style.cyan(event.consoleUrl)} to watch the calls live`]),
     '',
   ].join('\n');
 }

@@ -75,6 +75,9 @@ export function createTimeline(style: Style): (event: DemoEvent) => string | und
           ...(event.inspectorUrl === undefined
             ? []
             : [`  inspector   open ${style.cyan(event.inspectorUrl)} to watch the statechart`]),
+          ...(event.consoleUrl === undefined
+            ? []
+            : [`  console     open ${style.cyan(event.consoleUrl)} to watch the call live`]),
           '',
           style.dim(
             `${padStart('ms', TIME_WIDTH)}  ${padEnd('what', KIND_WIDTH)} ${padEnd('detail', DETAIL_WIDTH)} result`,

@@ -19,6 +19,8 @@ describe('command line', () => {
       inspect: false,
       inspectPort: 8080,
       open: false,
+      console: false,
+      consolePort: 0,
       lingerSec: undefined,
     });
   });
@@ -36,6 +38,9 @@ describe('command line', () => {
         '--inspect-port',
         '0',
         '--open',
+        '--console',
+        '--console-port',
+        '9090',
         '--linger',
         '5',
       ]),
@@ -47,6 +52,8 @@ describe('command line', () => {
       inspect: true,
       inspectPort: 0,
       open: true,
+      console: true,
+      consolePort: 9090,
       lingerSec: 5,
     });
     expect(parseDemoArgs(['-h']).help).toBe(true);
@@ -97,6 +104,7 @@ describe('command line', () => {
     );
     expect(() => parseDemoArgs(['--seed', '1.5'])).toThrow(/--seed takes a whole number/);
     expect(() => parseDemoArgs(['--inspect-port', '70000'])).toThrow(/--inspect-port/);
+    expect(() => parseDemoArgs(['--console-port', 'x'])).toThrow(/--console-port/);
     expect(() => parseDemoArgs(['--fault'])).toThrow(UsageError);
     expect(() => parseDemoArgs(['extra'])).toThrow(UsageError);
   });
@@ -117,6 +125,8 @@ describe('command line', () => {
       '--inspect',
       '--inspect-port',
       '--open',
+      '--console',
+      '--console-port',
       '--linger',
       '--json',
       '--help',

@@ -76,8 +76,8 @@ const ANSI = /\u001b\[/;
 // Each test starts Node with tsx (about a second alone); on a busy machine several at once take longer.
 describe.concurrent('npm run demo', { timeout: RUN_TIMEOUT_MS + 5_000 }, () => {
   // With --inspect too: the Stately inspector is on, and nobody connects to it.
-  it('--json --inspect logs one complete lifecycle, one JSON object per line, and exits by itself', async () => {
-    const run = await runDemo(['--json', '--inspect', '--inspect-port', '0']);
+  it('--json --inspect --console logs one complete lifecycle, one JSON object per line, and exits by itself', async () => {
+    const run = await runDemo(['--json', '--inspect', '--inspect-port', '0', '--console']);
     // Nothing was left holding the process: it ended by itself, not by the forced exit
     // (which says so on stderr).
     expect(run.stderr).toBe('');
@@ -85,6 +85,7 @@ describe.concurrent('npm run demo', { timeout: RUN_TIMEOUT_MS + 5_000 }, () => {
     const events = eventsOf(run);
     expect(events[0]).toMatchObject({ type: 'start', calls: 1, faults: false });
     expect(events[0]?.inspectorUrl).toMatch(/^http:\/\/localhost:\d+$/);
+    expect(events[0]?.consoleUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     expect(events.at(-1)).toMatchObject({ type: 'summary', ok: true, terminated: 1, hangUps: 1 });
 
     const charts = ofType(events, 'transition').map((e) => (e.chart as { to: string }).to);
