@@ -25,6 +25,7 @@ import { callMachine } from '../machine/callMachine.js';
 import { readFlightRecords } from '../recorder/readFlightRecords.js';
 import type { FlightRecord } from '../runtime/flightRecord.js';
 import { type ReplayedCall, replayRecords } from '../runtime/replayRecords.js';
+import { serveRecordedCalls } from './consoleReplay.js';
 import {
   type CallFilters,
   checkFilters,
@@ -59,6 +60,9 @@ Options:
                       state, outcome, requests); exit 1 when a call differs or cannot be replayed
   --json              one JSON document on stdout, for tools
   --records           with --json: include each call's records
+  --console           show the calls in the live call console, served on 127.0.0.1 until
+                      Ctrl+C (nothing leaves the machine)
+  --console-port <n>  the console's port (default 0: any free port)
   --inspect           replay the calls into the Stately inspector (Stately Sky: sends them to
                       stately.ai; needs npm install @statelyai/inspect)
   -h, --help          show this help
@@ -85,6 +89,8 @@ export interface ReplayIo {
   readonly machine?: typeof callMachine;
   /** Loads `@statelyai/inspect` for `--inspect`. Default an import from the running project. */
   readonly loadInspector?: LoadInspector;
+  /** How long `--console` stays up, given its URL. Default: until Ctrl+C or SIGTERM. */
+  readonly consoleUntil?: (url: string) => Promise<void>;
 }
 
 /** Input the command cannot use (a missing file, a directory): reported in one line, exit 2. */
@@ -99,6 +105,8 @@ interface Options {
   readonly json: boolean;
   readonly records: boolean;
   readonly inspect: boolean;
+  /** With --console: its port. */
+  readonly console: number | undefined;
 }
 
 interface Recording {
@@ -144,6 +152,8 @@ async function run(args: readonly string[], io: ReplayIo): Promise<number> {
       json: { type: 'boolean' },
       records: { type: 'boolean' },
       inspect: { type: 'boolean' },
+      console: { type: 'boolean' },
+      'console-port': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },
@@ -176,7 +186,14 @@ async function run(args: readonly string[], io: ReplayIo): Promise<number> {
     json: values.json === true,
     records: values.records === true,
     inspect: values.inspect === true,
+    console: values.console === true ? portOf(values['console-port'] ?? '0') : undefined,
   };
+  if (values['console-port'] !== undefined && values.console !== true) {
+    throw new UsageError('--console-port goes with --console');
+  }
+  if (options.console !== undefined && (options.json || options.check || options.inspect)) {
+    throw new UsageError('--console cannot be combined with --json, --check or --inspect');
+  }
   if (options.records && !options.json) throw new UsageError('--records goes with --json');
   if (options.inspect && (options.json || options.check)) {
     throw new UsageError('--inspect cannot be combined with --json or --check');
@@ -203,6 +220,14 @@ async function replay(options: Options, io: ReplayIo): Promise<number> {
   checkFilters(options.filters, calls);
   const selected = selectCalls(calls, options.filters, recording.newestAt);
 
+  if (options.console !== undefined) {
+    return serveRecordedCalls(selected, {
+      stdout: io.stdout,
+      stderr: io.stderr,
+      port: options.console,
+      until: io.consoleUntil,
+    });
+  }
   if (options.inspect) {
     return inspectCalls(selected, {
       stdout: io.stdout,
@@ -220,6 +245,16 @@ async function replay(options: Options, io: ReplayIo): Promise<number> {
   return options.check
     ? printCheck(io, style, header, selected)
     : printTimelines(io, style, header, selected, recording.newestAt);
+}
+
+function portOf(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65_535) {
+    throw new UsageError(
+      `--console-port takes a port from 0 to 65535, got ${JSON.stringify(text)}`,
+    );
+  }
+  return port;
 }
 
 async function readRecording(files: readonly string[], io: ReplayIo): Promise<Recording> {
