@@ -1,7 +1,7 @@
 // The package's types as its users' compilers see them: the packed tarball installed, with
 // TypeScript, xstate, ioredis and @types/node, into a fresh CommonJS project (`module: node16`)
 // and a fresh ES-module one (`module: nodenext`), both with `skipLibCheck: false`, so every
-// declaration file the six entry points reach is checked too; then each entry point loaded by
+// declaration file the seven entry points reach is checked too; then each entry point loaded by
 // node, with `require` and with `import`.
 //
 // It needs `npm run build` first (`npm run check` builds before the tests); without a build the
@@ -24,6 +24,7 @@ const ENTRY_POINTS = [
   'graph-call-machine/redis',
   'graph-call-machine/recorder',
   'graph-call-machine/diagram',
+  'graph-call-machine/console',
 ] as const;
 
 // What the users' projects install besides the package: the versions this repository builds
@@ -58,12 +59,14 @@ import { createFakeGraph } from 'graph-call-machine/testing';
 import redis = require('graph-call-machine/redis');
 import { createFileRecorder } from 'graph-call-machine/recorder';
 import diagram = require('graph-call-machine/diagram');
+import { createCallConsole } from 'graph-call-machine/console';
 
 const registry: CallRegistry = createCallRegistry({ graph: { getToken: async () => 'token' } });
 const authenticate = webhook.createGraphTokenValidator({ appId: 'app', jwks: { keys: [] } });
 export const handler = webhook.createWebhookHandler(registry, { authenticate });
 export const count: number = parseNotifications({ value: [] }).notifications.length;
 export const used = [createFakeGraph, redis.createRedisCallStore, createFileRecorder, diagram.toMermaid];
+export const listener = createCallConsole(registry, { redact: true }).listener;
 `,
 };
 
@@ -92,6 +95,7 @@ import { createFakeGraph } from 'graph-call-machine/testing';
 import { createRedisCallStore } from 'graph-call-machine/redis';
 import { createFileRecorder } from 'graph-call-machine/recorder';
 import { toMermaid } from 'graph-call-machine/diagram';
+import { createCallConsole, type CallConsole } from 'graph-call-machine/console';
 import { createLocalJWKSet, createRemoteJWKSet } from 'jose';
 
 const jwks: JwksSource[] = [
@@ -105,8 +109,38 @@ const authenticate = createGraphTokenValidator({ appId: 'app', jwks, algorithms:
 export const handler = createWebhookHandler(registry, { authenticate });
 export const count: number = parseNotifications({ value: [] }).notifications.length;
 export const used = [createFakeGraph, createRedisCallStore, createFileRecorder, toMermaid];
+export const callConsole: CallConsole = createCallConsole(registry);
 `,
 };
+
+// What docs/console.md tells a bot to write: the console in three lines, over a registry that
+// runs a call through the fake Graph. The page and the call list are read over HTTP, offline.
+const CONSOLE_IN_THREE_LINES = `import { createServer } from 'node:http';
+import { createCallRegistry } from 'graph-call-machine';
+import { createFakeGraph } from 'graph-call-machine/testing';
+import { createCallConsole } from 'graph-call-machine/console';
+
+const fake = createFakeGraph();
+const registry = createCallRegistry({ graph: { fetch: fake.fetch, baseUrl: fake.baseUrl, getToken: async () => 'token' } });
+fake.connect(registry);
+
+const callConsole = createCallConsole(registry);
+const server = createServer(callConsole.listener);
+server.listen(0, '127.0.0.1');
+
+await new Promise((resolve) => server.once('listening', resolve));
+const url = 'http://127.0.0.1:' + server.address().port + '/';
+const callId = fake.incomingCall();
+await fake.settle();
+const page = await (await fetch(url)).text();
+const calls = await (await fetch(url + 'calls')).json();
+const external = page.match(/(?:src|href)=["']?(?:https?:)?\\/\\/[^"' >]+/g) ?? [];
+console.log(JSON.stringify({ html: page.startsWith('<!doctype html>'), listed: calls.rows.map((row) => row.id).includes(callId), external }));
+await callConsole.close();
+server.close();
+await registry.close();
+await fake.close();
+`;
 
 let dir = '';
 
@@ -166,6 +200,14 @@ describe.skipIf(!BUILT)('the packed package in a user project', () => {
     }`;
     const result = await run(process.execPath, ['-e', script], { cwd: join(dir, COMMONJS.name) });
     expect(result).toEqual({ code: 0, stdout: '', stderr: '' });
+  }, 60_000);
+
+  it('serves the console of a registry from the three lines of docs/console.md, offline', async () => {
+    await writeFile(join(dir, ES_MODULE.name, 'console.mjs'), CONSOLE_IN_THREE_LINES);
+    const result = await run(process.execPath, ['console.mjs'], { cwd: join(dir, ES_MODULE.name) });
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({ html: true, listed: true, external: [] });
+    expect(result.code).toBe(0);
   }, 60_000);
 
   it('loads every entry point with import, without a warning', async () => {
