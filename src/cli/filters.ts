@@ -3,7 +3,7 @@
  * (how it ended, or `none`), `--since` (a time, or a duration back from the newest record).
  * @module
  */
-import type { CallOutcomeReason } from '../machine/types.js';
+import { CALL_OUTCOME_REASONS } from '../machine/outcome.js';
 import type { ReplayedCall } from '../runtime/replayRecords.js';
 
 /** A command line that cannot be run as given; its message says why and what is expected. */
@@ -11,20 +11,8 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-// Keyed by the type, so that a reason added to CallOutcomeReason must be added here.
-const OUTCOME_REASONS: Readonly<Record<CallOutcomeReason, true>> = {
-  hungUp: true,
-  remote: true,
-  rejected: true,
-  redirected: true,
-  transferred: true,
-  missed: true,
-  gone: true,
-  unconfirmed: true,
-};
-
 /** What `--outcome` takes: every reason a call can end with, and `none` for a call not ended. */
-export const OUTCOME_FILTERS: readonly string[] = [...Object.keys(OUTCOME_REASONS), 'none'];
+export const OUTCOME_FILTERS: readonly string[] = [...CALL_OUTCOME_REASONS, 'none'];
 
 /** The shortest prefix `--call` matches by; a shorter value must be a whole id. */
 export const MIN_CALL_PREFIX = 4;

@@ -6,22 +6,10 @@
  * @module
  */
 import { GRAPH_CALL_STATES } from '../graph/callState.js';
-import type { CallOutcomeReason } from '../machine/types.js';
+import { CALL_OUTCOME_REASONS } from '../machine/outcome.js';
 import { escapeHtml } from './escapeHtml.js';
 import { PAGE_SCRIPT } from './pageScript.js';
 import { PAGE_STYLE } from './pageStyle.js';
-
-// Every outcome reason, for the filter: a record, so a reason added to the type must be added here.
-const OUTCOME_REASONS = Object.keys({
-  hungUp: true,
-  remote: true,
-  rejected: true,
-  redirected: true,
-  transferred: true,
-  missed: true,
-  gone: true,
-  unconfirmed: true,
-} satisfies Record<CallOutcomeReason, true>);
 
 /** What one rendering of the page needs. */
 export interface PageParts {
@@ -67,7 +55,7 @@ export function renderPage(parts: PageParts): string {
 <section id="calls" aria-label="Calls">
 <div class="filters">
 <label>State <select id="f-state"><option value="">any</option>${options(GRAPH_CALL_STATES)}</select></label>
-<label>Outcome <select id="f-outcome"><option value="">any</option><option value="live">live</option><option value="ended">ended</option>${options(OUTCOME_REASONS)}</select></label>
+<label>Outcome <select id="f-outcome"><option value="">any</option><option value="live">live</option><option value="ended">ended</option>${options(CALL_OUTCOME_REASONS)}</select></label>
 <input id="f-search" type="search" placeholder="Search by call id" aria-label="Search by call id" autocomplete="off">
 <span id="shown" class="muted"></span>
 </div>

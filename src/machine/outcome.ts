@@ -4,6 +4,21 @@ import type { CallContext, CallOutcome, CallOutcomeReason } from './types.js';
 
 const TRANSFER_COMPLETED_SUBCODE = 7015;
 
+// Keyed by the type, so that a reason added to CallOutcomeReason must be added here.
+const REASONS: Readonly<Record<CallOutcomeReason, true>> = {
+  hungUp: true,
+  remote: true,
+  rejected: true,
+  redirected: true,
+  transferred: true,
+  missed: true,
+  gone: true,
+  unconfirmed: true,
+};
+
+/** Every reason a call can end with, for the filters of the console and of `replay`. */
+export const CALL_OUTCOME_REASONS = Object.keys(REASONS) as readonly CallOutcomeReason[];
+
 /**
  * Why a terminal notification ended the call. Graph does not say it directly, so this reads
  * the evidence the docs show: our own hang-up, old `terminationReason` values, the 7015
