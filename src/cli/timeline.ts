@@ -7,6 +7,7 @@
  */
 import type { CallNotification } from '../graph/notification.js';
 import type { CallEvent, CallInput, CallOutcome, NotificationVerdict } from '../machine/types.js';
+import { newsOf, requestsOf } from '../runtime/emittedWording.js';
 import type { FlightRecord } from '../runtime/flightRecord.js';
 import type { ReplayDifference, ReplayedCall } from '../runtime/replayRecords.js';
 import { padEnd, padStart, type Style } from './style.js';
@@ -23,27 +24,6 @@ const VERDICT_WORD: Readonly<Record<NotificationVerdict, string>> = {
   late: 'late',
   subresource: 'subresource',
 };
-
-// What each command the machine emits asks of Graph.
-const REQUEST_OF: Readonly<Record<string, string>> = {
-  'graph.deleteCall': 'DELETE',
-  'graph.getCall': 'GET',
-  'graph.answerCall': 'POST answer',
-  'graph.rejectCall': 'POST reject',
-  'graph.redirectCall': 'POST redirect',
-  'graph.transferCall': 'POST transfer',
-  'graph.operation': 'POST operation',
-};
-
-// News the timeline already shows otherwise: the notification and its verdict, the move of the
-// chart, the outcome line.
-const NEWS_SHOWN_OTHERWISE: ReadonlySet<string> = new Set([
-  'call.notification',
-  'call.stateChanged',
-  'call.terminated',
-  'notification.subresource',
-  'notification.ignored',
-]);
 
 /** A long id cut to its first 8 characters (`8f1c3a2b…`), still a valid `--call` prefix. */
 export function shortId(id: string): string {
@@ -139,13 +119,10 @@ function formatRecord(
   const verdict = record.verdict === undefined ? '' : paintVerdict(record.verdict, style);
   const rest = [
     movedTo(record, style),
-    record.emitted
-      .map((type) => REQUEST_OF[type])
-      .filter((request) => request !== undefined)
+    requestsOf(record.emitted)
       .map((request) => style.bold(request))
       .join(' '),
-    record.emitted
-      .filter((type) => !type.startsWith('graph.') && !NEWS_SHOWN_OTHERWISE.has(type))
+    newsOf(record.emitted)
       .map((type) => style.dim(type))
       .join(' '),
     differences === undefined

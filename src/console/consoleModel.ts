@@ -19,6 +19,7 @@
 import { CALL_PHASES, type CallPhase, type GraphCallState } from '../graph/callState.js';
 import type { CallDirection, CallNotification } from '../graph/notification.js';
 import type { CallOperation, CallOutcome, CallView } from '../machine/types.js';
+import { REQUEST_OF_COMMAND, requestsOf } from '../runtime/emittedWording.js';
 import type { FlightRecord } from '../runtime/flightRecord.js';
 import type {
   ConsoleCallDetail,
@@ -37,7 +38,7 @@ import {
   takeOperation,
   trackOperations,
 } from './operationLog.js';
-import { graphAnswerOf, REQUEST_OF_COMMAND, timelineEntry } from './timelineEntry.js';
+import { graphAnswerOf, timelineEntry } from './timelineEntry.js';
 
 /** Limits and redaction of a {@link ConsoleModel}. */
 export interface ConsoleModelOptions {
@@ -268,10 +269,9 @@ export function createConsoleModel(options: ConsoleModelOptions): ConsoleModel {
         if (index >= 0) entry.inFlight.splice(index, 1);
       }
     }
-    for (const type of record.emitted) {
-      const request = REQUEST_OF_COMMAND[type];
+    for (const request of requestsOf(record.emitted)) {
       // Operations are followed one by one in `operations`.
-      if (request === undefined || type === 'graph.operation') continue;
+      if (request === REQUEST_OF_COMMAND['graph.operation']) continue;
       entry.inFlight.push(request);
       entry.sent.set(request, (entry.sent.get(request) ?? 0) + 1);
     }

@@ -7,28 +7,9 @@
  */
 import type { CallNotification } from '../graph/notification.js';
 import type { CallEvent, CallInput } from '../machine/types.js';
+import { newsOf, requestsOf } from '../runtime/emittedWording.js';
 import type { FlightRecord } from '../runtime/flightRecord.js';
 import type { ConsoleTimelineEntry, TimelineKind } from './consoleTypes.js';
-
-/** The request each command the machine emits sends to Graph. */
-export const REQUEST_OF_COMMAND: Readonly<Record<string, string>> = {
-  'graph.deleteCall': 'DELETE',
-  'graph.getCall': 'GET',
-  'graph.answerCall': 'POST answer',
-  'graph.rejectCall': 'POST reject',
-  'graph.redirectCall': 'POST redirect',
-  'graph.transferCall': 'POST transfer',
-  'graph.operation': 'POST operation',
-};
-
-// News the timeline shows otherwise: the notification and its verdict, the move, the outcome.
-const SHOWN_OTHERWISE: ReadonlySet<string> = new Set([
-  'call.notification',
-  'call.stateChanged',
-  'call.terminated',
-  'notification.subresource',
-  'notification.ignored',
-]);
 
 /** A Graph answer an input carries: its status, whether it was a success, the request it answers. */
 export interface GraphAnswer {
@@ -80,11 +61,8 @@ export function timelineEntry(record: FlightRecord): ConsoleTimelineEntry {
     at: record.at,
     kind,
     text,
-    requests: record.emitted.flatMap((type) => {
-      const request = REQUEST_OF_COMMAND[type];
-      return request === undefined ? [] : [request];
-    }),
-    news: record.emitted.filter((type) => !type.startsWith('graph.') && !SHOWN_OTHERWISE.has(type)),
+    requests: requestsOf(record.emitted),
+    news: newsOf(record.emitted),
   };
   if (record.verdict !== undefined) entry.verdict = record.verdict;
   if (status !== undefined) entry.status = status;
