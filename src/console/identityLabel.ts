@@ -1,25 +1,20 @@
 /**
  * How the console names a party of a call: `user: Alice`, `phone: +14255550100`. Redacted, a
- * person's name and id become `[redacted]` by the flight recorder's rule: every identity kind is
- * personal except `application` and `applicationInstance` (bots are not people).
+ * person's name and id become `[redacted]` by the flight recorder's own rule (bots stay readable).
  * @internal
  * @module
  */
 import type { Participant } from '../graph/participant.js';
 import { type CallIdentitySet, IDENTITY_KINDS } from '../graph/participantInfo.js';
+import { isPersonalIdentity, REDACTED } from '../runtime/flightRecord.js';
 import type { ConsoleParticipant } from './consoleTypes.js';
-
-/** What a redacted identity reads as, as in the flight recorder. */
-export const REDACTED = '[redacted]';
-
-const NOT_PERSONAL: ReadonlySet<string> = new Set(['application', 'applicationInstance']);
 
 /** The label of an identity set: its first known kind, named by display name, else id. */
 export function identityLabel(identity: CallIdentitySet, redact: boolean): string {
   for (const kind of IDENTITY_KINDS) {
     const found = identity[kind];
     if (found === undefined) continue;
-    if (redact && !NOT_PERSONAL.has(kind)) return `${kind}: ${REDACTED}`;
+    if (redact && isPersonalIdentity(kind)) return `${kind}: ${REDACTED}`;
     return `${kind}: ${found.displayName ?? found.id ?? '(no name)'}`;
   }
   return '(unknown)';

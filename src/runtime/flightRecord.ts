@@ -74,12 +74,18 @@ export interface FlightRecorderOptions {
   readonly redact?: boolean;
 }
 
-const REDACTED = '[redacted]';
+/** What a redacted identity or phone number reads as. */
+export const REDACTED = '[redacted]';
 const NO_RAW: Readonly<Record<string, never>> = Object.freeze({});
 // Bots (application, applicationInstance) are not people: their ids stay readable.
 const PERSONAL: ReadonlySet<string> = new Set(
   IDENTITY_KINDS.filter((kind) => kind !== 'application' && kind !== 'applicationInstance'),
 );
+
+/** Whether an identity of this kind (`user`, `phone`, …) is a person's, and so redacted. */
+export function isPersonalIdentity(kind: string): boolean {
+  return PERSONAL.has(kind);
+}
 const SECRET = /token|authorization|secret|password/i;
 
 export function positionOf(snapshot: CallSnapshot): FlightPosition {
