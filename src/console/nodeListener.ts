@@ -8,12 +8,12 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { requestHeaders, requestUrl } from '../webhook/nodeRequest.js';
 import { problemResponse } from './consoleResponses.js';
 
 // The console's requests are small: a hang-up is `{"callId": "…"}`.
 const MAX_BODY_BYTES = 64 * 1024;
 const BODY_TIMEOUT_MS = 10_000;
-const SAFE_HOST = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /** Adapts `handler` to `(req, res) => void`; failures of the handler answer `500`. */
 export function toStreamingListener(
@@ -143,29 +143,4 @@ function readBody(req: IncomingMessage): Promise<Uint8Array | 'tooLarge' | 'late
     req.on('end', onEnd);
     req.on('error', onError);
   });
-}
-
-function requestHeaders(rawHeaders: readonly string[]): Headers {
-  const headers = new Headers();
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i];
-    const value = rawHeaders[i + 1];
-    if (name === undefined || value === undefined || name.startsWith(':')) continue;
-    try {
-      headers.append(name, value);
-    } catch {
-      // A header WHATWG refuses is dropped rather than failing the request.
-    }
-  }
-  return headers;
-}
-
-function requestUrl(req: IncomingMessage): string {
-  const encrypted = 'encrypted' in req.socket && req.socket.encrypted === true;
-  const host = req.headers.host;
-  // A Host that is not a plain host[:port] must not rewrite the URL; the handler still sees
-  // the header itself, and refuses a host it does not answer to.
-  const authority = host !== undefined && SAFE_HOST.test(host) ? host : 'localhost';
-  const path = req.url?.startsWith('/') === true ? req.url : '/';
-  return `${encrypted ? 'https' : 'http'}://${authority}${path}`;
 }

@@ -29,6 +29,7 @@ import {
   type WebhookCore,
   type WebhookExchange,
 } from './exchange.js';
+import { requestHeaders, requestUrl } from './nodeRequest.js';
 import { problemAnswer } from './problem.js';
 
 const DEFAULT_BODY_TIMEOUT_MS = 10_000;
@@ -37,7 +38,6 @@ const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 const DRAIN_LIMIT_BYTES = 64 * 1024;
 // The longest delay a timer takes; a longer one would fire at once.
 const MAX_TIMER_DELAY_MS = 2_147_483_647;
-const SAFE_HOST = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /** Options of {@link toNodeListener}. */
 export interface NodeListenerOptions {
@@ -301,41 +301,4 @@ function writeAnswer(
 function drainable(req: IncomingMessage): boolean {
   const declared = Number(req.headers['content-length']);
   return Number.isSafeInteger(declared) && declared <= DRAIN_LIMIT_BYTES;
-}
-
-function requestHeaders(rawHeaders: readonly string[]): Headers {
-  const headers = new Headers();
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i];
-    const value = rawHeaders[i + 1];
-    // HTTP/2 pseudo-headers (:path, :authority) are already in the method and URL.
-    if (name === undefined || value === undefined || name.startsWith(':')) continue;
-    try {
-      headers.append(name, value);
-    } catch {
-      // node accepts a few bytes WHATWG Headers refuse; dropping that header beats failing the request.
-    }
-  }
-  return headers;
-}
-
-function requestUrl(req: IncomingMessage): string {
-  const encrypted = 'encrypted' in req.socket && req.socket.encrypted === true;
-  const protocol = encrypted ? 'https' : 'http';
-  const hostHeader = req.headers.host;
-  // A Host that is not a plain host[:port] (userinfo, a path, spaces) must not rewrite the URL.
-  const host = hostHeader !== undefined && SAFE_HOST.test(hostHeader) ? hostHeader : 'localhost';
-  return `${protocol}://${host}${requestPath(req.url)}`;
-}
-
-function requestPath(url: string | undefined): string {
-  if (url === undefined) return '/';
-  if (url.startsWith('/')) return url;
-  try {
-    // absolute-form request target (`POST http://host/path HTTP/1.1`), as proxies send.
-    const absolute = new URL(url);
-    return `${absolute.pathname}${absolute.search}`;
-  } catch {
-    return '/';
-  }
 }
