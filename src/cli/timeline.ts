@@ -5,10 +5,14 @@
  * where the replay decided otherwise than the recording.
  * @module
  */
-import type { CallNotification } from '../graph/notification.js';
-import type { CallEvent, CallInput, CallOutcome, NotificationVerdict } from '../machine/types.js';
-import { newsOf, requestsOf } from '../runtime/emittedWording.js';
+import type { CallEvent, CallOutcome, NotificationVerdict } from '../machine/types.js';
 import type { FlightRecord } from '../runtime/flightRecord.js';
+import {
+  describeNotification,
+  describeStart,
+  newsOf,
+  requestsOf,
+} from '../runtime/recordWording.js';
 import type { ReplayDifference, ReplayedCall } from '../runtime/replayRecords.js';
 import { padEnd, padStart, type Style } from './style.js';
 
@@ -176,26 +180,6 @@ function describeReadably(input: FlightRecord['input']): { kind: string; detail:
 function describeInput(input: FlightRecord['input']): { kind: string; detail: string } {
   if (input.type === 'start') return { kind: 'start', detail: describeStart(input.input) };
   return describeEvent(input.event);
-}
-
-function describeStart(input: CallInput): string {
-  const found = input.discoveredBy;
-  if (found !== undefined) return `discovered by ${describeNotification(found)}`;
-  const parts = [`adopted in ${input.state ?? 'establishing'}`];
-  if (input.direction !== undefined) parts.push(input.direction);
-  return parts.join(' ');
-}
-
-function describeNotification(notification: CallNotification): string {
-  const what =
-    notification.resource === 'call'
-      ? (notification.stateText ?? notification.state ?? 'no state')
-      : notification.resource === 'operation'
-        ? ['operation', notification.operation?.status].filter((p) => p !== undefined).join(' ')
-        : notification.resource;
-  return [notification.changeType, what, notification.etag]
-    .filter((part) => part !== undefined)
-    .join(' ');
 }
 
 function describeEvent(event: CallEvent): { kind: string; detail: string } {

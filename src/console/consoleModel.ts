@@ -19,8 +19,8 @@
 import { CALL_PHASES, type CallPhase, type GraphCallState } from '../graph/callState.js';
 import type { CallDirection, CallNotification } from '../graph/notification.js';
 import type { CallOperation, CallOutcome, CallView } from '../machine/types.js';
-import { REQUEST_OF_COMMAND, requestsOf } from '../runtime/emittedWording.js';
 import type { FlightRecord } from '../runtime/flightRecord.js';
+import { REQUEST_OF_COMMAND, requestsOf } from '../runtime/recordWording.js';
 import type {
   ConsoleCallDetail,
   ConsoleCallRow,

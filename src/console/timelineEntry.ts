@@ -5,10 +5,14 @@
  * @internal
  * @module
  */
-import type { CallNotification } from '../graph/notification.js';
-import type { CallEvent, CallInput } from '../machine/types.js';
-import { newsOf, requestsOf } from '../runtime/emittedWording.js';
+import type { CallEvent } from '../machine/types.js';
 import type { FlightRecord } from '../runtime/flightRecord.js';
+import {
+  describeNotification,
+  describeStart,
+  newsOf,
+  requestsOf,
+} from '../runtime/recordWording.js';
 import type { ConsoleTimelineEntry, TimelineKind } from './consoleTypes.js';
 
 /** A Graph answer an input carries: its status, whether it was a success, the request it answers. */
@@ -92,29 +96,6 @@ function describeInput(input: FlightRecord['input']): Described {
   } catch {
     return { kind: 'intent', text: 'unreadable input' };
   }
-}
-
-function describeStart(input: CallInput): string {
-  if (input.discoveredBy !== undefined) {
-    return `discovered by ${describeNotification(input.discoveredBy)}`;
-  }
-  return [`adopted in ${input.state ?? 'establishing'}`, input.direction]
-    .filter((part) => part !== undefined)
-    .join(' ');
-}
-
-/** `updated established W/"3"`, `deleted terminated`, `updated participants`, `deleted operation completed`. */
-export function describeNotification(notification: CallNotification): string {
-  const what =
-    notification.resource === 'call'
-      ? (notification.stateText ?? notification.state ?? 'no state')
-      : notification.resource === 'operation'
-        ? ['operation', notification.operation?.status].filter((p) => p !== undefined).join(' ')
-        : notification.resource;
-  const tone = notification.tone === undefined ? undefined : `tone ${notification.tone.tone}`;
-  return [notification.changeType, what, tone, notification.etag]
-    .filter((part) => part !== undefined)
-    .join(' ');
 }
 
 function describeEvent(event: CallEvent): Described {
