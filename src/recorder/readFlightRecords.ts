@@ -52,7 +52,7 @@ function recordProblem(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return 'not a record (an object)';
   }
-  const { v, callId, at, input, to, emitted } = value as Record<string, unknown>;
+  const { v, callId, at, input, to, emitted, due } = value as Record<string, unknown>;
   if (v !== FLIGHT_RECORD_VERSION)
     return `format ${JSON.stringify(v)}; this version reads ${FLIGHT_RECORD_VERSION}`;
   if (typeof callId !== 'string' || callId === '') return 'no callId';
@@ -73,5 +73,8 @@ function recordProblem(value: unknown): string | undefined {
   }
   if (typeof to !== 'object' || to === null) return 'no position (to)';
   if (!Array.isArray(emitted)) return 'no emitted list';
+  if (due !== undefined && (typeof due !== 'number' || !Number.isFinite(due))) {
+    return 'a due time (due) that is not a time';
+  }
   return undefined;
 }

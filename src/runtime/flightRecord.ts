@@ -19,6 +19,7 @@
  */
 import type { CallPhase, GraphCallState } from '../graph/callState.js';
 import { IDENTITY_KINDS } from '../graph/participantInfo.js';
+import { dueAtOf } from '../machine/callQueries.js';
 import { DEFAULT_CALL_OPTIONS, phaseOfContext } from '../machine/context.js';
 import type { CallSnapshot } from '../machine/stepCall.js';
 import type {
@@ -59,6 +60,12 @@ export interface FlightRecord {
   readonly emitted: readonly string[];
   /** How the call ended, on the record that ended it. */
   readonly outcome?: CallOutcome;
+  /**
+   * When the call's next deadline falls after the input, epoch ms: the one the machine waits on
+   * (an answer window, a request's timeout, a retry after a throttle, the wait for `terminated`,
+   * an operation's). Absent when it waits on none.
+   */
+  readonly due?: number;
   /** Whether the step changed the stored call. */
   readonly wrote: boolean;
 }
@@ -123,6 +130,8 @@ export function flightRecord(
   };
   if (from !== undefined) record.from = positionOf(from);
   if (verdict !== undefined) record.verdict = verdict;
+  const due = dueAtOf(to);
+  if (due !== undefined) record.due = due;
   if (to.status === 'done' && from?.status !== 'done' && to.context.outcome !== null) {
     record.outcome = to.context.outcome;
   }

@@ -27,6 +27,7 @@ it('keeps the records and names each line it skips', () => {
     step({ at: 2 }),
     step({ type: 'hangUp' }),
     step({ type: 'hangUp', at: 2 }),
+    { ...start, due: 'soon' },
     '',
   ].map((line) => (typeof line === 'string' ? line : JSON.stringify(line)));
   const { records, problems } = readFlightRecords(lines.join('\n'));
@@ -41,5 +42,6 @@ it('keeps the records and names each line it skips', () => {
     { line: 8, message: 'a step without its event' },
     { line: 9, message: 'a step whose event has no type' },
     { line: 10, message: 'a step whose event has no time' },
+    { line: 12, message: 'a due time (due) that is not a time' },
   ]);
 });

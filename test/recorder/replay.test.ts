@@ -79,6 +79,23 @@ describe('the flight recorder', () => {
     });
   });
 
+  it("records when the call's next deadline falls, and none once it waits on nothing", async () => {
+    const { records } = await recordedLifecycle();
+    const stepOf = (type: string) =>
+      records.find((r) => r.input.type === 'step' && r.input.event.type === type);
+    // A DELETE was sent: the call waits for its answer, at most requestTimeoutMs (30 s).
+    const hangUp = stepOf('hangUp');
+    expect(hangUp?.due).toBe((hangUp?.at ?? 0) + 30_000);
+    // Throttled: the retry waits for Retry-After (0.02 s).
+    const throttled = stepOf('delete.failed');
+    expect(throttled?.due).toBe((throttled?.at ?? 0) + 20);
+    // Accepted: the wait for terminated is the confirm deadline (30 ms here).
+    const accepted = stepOf('delete.succeeded');
+    expect(accepted?.due).toBe((accepted?.at ?? 0) + 30);
+    expect(records.at(-1)?.to.phase).toBe('terminated');
+    expect(records.at(-1)?.due).toBeUndefined();
+  });
+
   it('names each input where a machine with other rules decides otherwise', async () => {
     const { records } = await recordedLifecycle();
     // A rule changed: a 404 to the verifying GET no longer confirms the end.
