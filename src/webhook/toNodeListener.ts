@@ -281,15 +281,14 @@ function writeAnswer(
   mayDrain: boolean,
 ): void {
   if (res.destroyed || res.headersSent) return;
-  const headers: Record<string, string> = {
-    ...answer.headers,
-    'content-length': String(Buffer.byteLength(answer.body)),
-  };
+  // A flat list of names and values: node writes it as is, without a header object to fill.
+  const headers: string[] = ['content-length', String(Buffer.byteLength(answer.body))];
+  for (const name in answer.headers) headers.push(name, answer.headers[name] as string);
   // Answered before the whole body came (a refusal, a 413, a 408): a small rest is read and
   // dropped to keep the connection (the body deadline still holds); anything else is never read
   // and the connection closes, so a large or slow body cannot hold it.
   const close = !req.complete && !(mayDrain && drainable(req));
-  if (close) headers.connection = 'close';
+  if (close) headers.push('connection', 'close');
   else if (!req.complete) req.resume();
   res.writeHead(answer.status, headers);
   res.end(answer.body, () => {
