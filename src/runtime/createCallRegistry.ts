@@ -990,7 +990,8 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
       }
       // Calls in parallel, at most INGEST_CONCURRENCY at once; each call's notifications in order.
       const applyCall = async (callId: string, items: CallNotification[]): Promise<void> => {
-        for (const [position, notification] of items.entries()) {
+        for (let position = 0; position < items.length; position += 1) {
+          const notification = items[position] as CallNotification;
           const wait = pace();
           if (wait !== undefined) await wait;
           try {
@@ -1015,20 +1016,29 @@ export function createCallRegistry(options: CallRegistryOptions): CallRegistry {
           }
         }
       };
-      const calls = byCall.entries();
-      const worker = async (): Promise<void> => {
-        for (let next = calls.next(); next.done !== true; next = calls.next()) {
-          const [callId, items] = next.value;
-          await inTurn(callId, () => applyCall(callId, items));
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(byCall.size, INGEST_CONCURRENCY) }, worker));
+      if (byCall.size === 1) {
+        // Graph's usual POST: one call, no pool to run.
+        for (const [callId, items] of byCall) await inTurn(callId, () => applyCall(callId, items));
+      } else if (byCall.size > 1) {
+        const calls = byCall.entries();
+        const worker = async (): Promise<void> => {
+          for (let next = calls.next(); next.done !== true; next = calls.next()) {
+            const [callId, items] = next.value;
+            await inTurn(callId, () => applyCall(callId, items));
+          }
+        };
+        await Promise.all(
+          Array.from({ length: Math.min(byCall.size, INGEST_CONCURRENCY) }, worker),
+        );
+      }
       const all = refused.length === 0 ? rejected : [...rejected, ...refused];
       telemetry?.notifications(counts, all);
-      const { apply: applied, ...others } = counts;
       const result: IngestReport = {
-        applied,
-        ...others,
+        applied: counts.apply,
+        unchanged: counts.unchanged,
+        stale: counts.stale,
+        late: counts.late,
+        subresource: counts.subresource,
         rejected: all.length,
         unknownCalls,
         rejections: all,
