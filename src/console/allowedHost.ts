@@ -8,7 +8,9 @@
  */
 import type { ResolvedConsoleOptions } from './consoleOptions.js';
 
-const HOST = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/;
+// A name (letters, digits, `.`, `-`, `_`, `~`; punycode for others) or a bracketed IPv6 address,
+// and a port: a list (`a, b`), a space or a `@` is no host, and no part of it is judged alone.
+const HOST = /^(\[[0-9a-f:.]+\]|[a-z0-9._~-]+)(?::\d{1,5})?$/;
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 
 /** Whether `host` (the `Host` header, `name[:port]`) is allowed. */

@@ -16,6 +16,7 @@
  * @internal
  * @module
  */
+import { callIdProblem, MAX_CALL_ID_LENGTH } from '../graph/callId.js';
 import type { CallView } from '../machine/types.js';
 import {
   CallVanishedError,
@@ -90,6 +91,8 @@ export function createConsoleHandler(
   }
 
   function events(): Response {
+    // `close()` may have come while `authorize` was deciding.
+    if (backend.isClosed()) return problemResponse(503, 'closed', 'the console is closed');
     const stream = backend.hub.connect();
     if (stream === undefined) {
       return problemResponse(
@@ -120,13 +123,16 @@ export function createConsoleHandler(
   }
 
   function detail(encoded: string): Response {
-    let callId: string;
-    try {
-      callId = decodeURIComponent(encoded);
-    } catch {
-      return problemResponse(404, 'unknownCall', 'the console holds no call by that id');
+    // Percent-encoded, an acceptable id takes at most 9 characters per UTF-16 code unit.
+    let callId = '';
+    if (encoded.length <= MAX_CALL_ID_LENGTH * 9) {
+      try {
+        callId = decodeURIComponent(encoded);
+      } catch {
+        // Not UTF-8 once decoded: no call has that id.
+      }
     }
-    const found = backend.detail(callId);
+    const found = callIdProblem(callId) === undefined ? backend.detail(callId) : undefined;
     if (found === undefined) {
       return problemResponse(404, 'unknownCall', 'the console holds no call by that id');
     }

@@ -5,7 +5,10 @@
  *
  * Bounded: ended calls beyond `maxEndedCalls` are let go oldest first, live calls beyond
  * `maxLiveCalls` least recently changed first, and each call keeps its last
- * `maxTimelineEntries` inputs.
+ * `maxTimelineEntries` inputs; what a call keeps besides (its path, its parties, its requests,
+ * its operations) is capped too, and the changes waiting for the pages never name more calls
+ * than the model held. A record is checked at the door (`wellFormedRecord`): one that is not a
+ * record is refused, and an odd field is left out, so that no record makes the model throw.
  *
  * @example
  * ```ts
@@ -16,7 +19,8 @@
  * @internal
  * @module
  */
-import { CALL_PHASES, type CallPhase, type GraphCallState } from '../graph/callState.js';
+import { callIdProblem } from '../graph/callId.js';
+import type { CallPhase, GraphCallState } from '../graph/callState.js';
 import type { CallDirection, CallNotification } from '../graph/notification.js';
 import type { CallOperation, CallOutcome, CallView } from '../machine/types.js';
 import type { FlightRecord } from '../runtime/flightRecord.js';
@@ -38,7 +42,8 @@ import {
   takeOperation,
   trackOperations,
 } from './operationLog.js';
-import { graphAnswerOf, timelineEntry } from './timelineEntry.js';
+import { type GraphAnswer, graphAnswerOf, timelineEntry } from './timelineEntry.js';
+import { wellFormedRecord } from './wellFormedRecord.js';
 
 /** Limits and redaction of a {@link ConsoleModel}. */
 export interface ConsoleModelOptions {
@@ -59,11 +64,15 @@ export interface ConsoleChanges {
 /** The console's picture of the calls. */
 export interface ConsoleModel {
   /**
-   * Applies one flight record; `false` (and nothing changed) when its position (`to`) is not
-   * one: a record from a file edited by hand, or from a future version. Never throws.
+   * Applies one flight record; `false` (and nothing changed) when it is no record the console
+   * can place: no acceptable call id (see `callIdProblem`), no time (`at`), or no position
+   * (`to`), as in a file edited by hand or written by a future version. Never throws.
    */
   record(record: FlightRecord): boolean;
-  /** Makes a call known from its view (a call held before the console started); no-op when known. */
+  /**
+   * Makes a call known from its view (a call held before the console started); no-op when
+   * known, or when its id is not acceptable.
+   */
   view(view: CallView): void;
   /** Takes the registry's word on an operation (it knows timeouts the records do not name). */
   operation(operation: CallOperation): void;
@@ -73,7 +82,10 @@ export interface ConsoleModel {
   row(callId: string): ConsoleCallRow | undefined;
   detail(callId: string): ConsoleCallDetail | undefined;
   counters(): ConsoleCounters;
-  /** The changes since the last call, then forgets them. */
+  /**
+   * The changes since the last call, then forgets them. The calls let go (`removed`) are only
+   * those a page may show: held at the last `takeChanges()` or `rows()`.
+   */
   takeChanges(): ConsoleChanges;
   /** Calls held. */
   readonly size: number;
@@ -84,11 +96,20 @@ const MAX_PARTICIPANTS_KEPT = 1_000;
 /** Participants a call's detail lists; the count says how many there are. */
 export const MAX_PARTICIPANTS_SHOWN = 200;
 const MAX_MOVES_KEPT = 64;
+// The chart has fewer states than this; a recording that names more is not the chart's.
+const MAX_VISITED_KEPT = 64;
+// A call waits on a request or two; a recording may claim any number.
+const MAX_IN_FLIGHT_KEPT = 16;
+const MAX_TARGETS_KEPT = 50;
+// An HTTP status is three digits; anything else a record claims is counted as `other`.
+const HTTP_STATUS = /^[1-5]\d\d$/;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 interface CallEntry {
   readonly id: string;
+  /** The listing the model was at when the entry was made: a page can know it from the next one. */
+  readonly born: number;
   state: GraphCallState;
   phase: CallPhase;
   value: string;
@@ -99,6 +120,8 @@ interface CallEntry {
   updatedAt: number;
   /** Requests sent and not answered yet, oldest first. */
   inFlight: string[];
+  /** When the call's next deadline falls (the last record's `due`), while it has one. */
+  dueAt: number | undefined;
   /** Requests sent so far, by request. */
   sent: Map<string, number>;
   outcome: CallOutcome | undefined;
@@ -133,6 +156,9 @@ export function createConsoleModel(options: ConsoleModelOptions): ConsoleModel {
   const requests: Record<string, number> = {};
   let callsSeen = 0;
   let callsDropped = 0;
+  // Counts the listings taken (`takeChanges`, `rows`): a call made since the last one was shown
+  // to no page, so letting it go needs no word.
+  let generation = 0;
 
   function find(callId: string): CallEntry | undefined {
     return live.get(callId) ?? ended.get(callId);
@@ -168,7 +194,7 @@ export function createConsoleModel(options: ConsoleModelOptions): ConsoleModel {
     byPhase[entry.phase] -= 1;
     callsDropped += 1;
     dirty.delete(entry.id);
-    removed.add(entry.id);
+    if (entry.born < generation) removed.add(entry.id);
   }
 
   function trimEnded(): void {
@@ -187,6 +213,7 @@ export function createConsoleModel(options: ConsoleModelOptions): ConsoleModel {
   ): CallEntry {
     return {
       id: callId,
+      born: generation,
       state,
       phase,
       value: '',
@@ -196,6 +223,7 @@ export function createConsoleModel(options: ConsoleModelOptions): ConsoleModel {
       firstAt: at,
       updatedAt: at,
       inFlight: [],
+      dueAt: undefined,
       sent: new Map(),
       outcome: undefined,
       endedAt: undefined,
@@ -233,17 +261,21 @@ export function createConsoleModel(options: ConsoleModelOptions): ConsoleModel {
       if (entry.moves.length > MAX_MOVES_KEPT) entry.moves.shift();
     }
     entry.value = value;
-    if (!entry.visited.includes(value)) entry.visited.push(value);
+    if (entry.visited.length < MAX_VISITED_KEPT && !entry.visited.includes(value)) {
+      entry.visited.push(value);
+    }
   }
 
   function learnParties(entry: CallEntry, notification: CallNotification | undefined): void {
     if (notification === undefined) return;
-    entry.direction ??= notification.direction;
+    entry.direction ??= directionOf(notification.direction);
     if (entry.caller === undefined && notification.source !== undefined) {
       entry.caller = identityLabel(notification.source.identity, options.redact);
     }
     if (entry.targets.length === 0 && notification.targets !== undefined) {
-      entry.targets = notification.targets.map((t) => identityLabel(t, options.redact));
+      entry.targets = notification.targets
+        .slice(0, MAX_TARGETS_KEPT)
+        .map((t) => identityLabel(t, options.redact));
     }
   }
 
@@ -252,12 +284,7 @@ export function createConsoleModel(options: ConsoleModelOptions): ConsoleModel {
     if (record.input.type !== 'step') return;
     const answer = graphAnswerOf(record.input.event);
     if (answer === undefined) return;
-    const key =
-      answer.status === undefined
-        ? 'ok'
-        : answer.status === 0
-          ? 'no answer'
-          : String(answer.status);
+    const key = statusKey(answer);
     requests[key] = (requests[key] ?? 0) + 1;
   }
 
@@ -273,6 +300,7 @@ export function createConsoleModel(options: ConsoleModelOptions): ConsoleModel {
       // Operations are followed one by one in `operations`.
       if (request === REQUEST_OF_COMMAND['graph.operation']) continue;
       entry.inFlight.push(request);
+      if (entry.inFlight.length > MAX_IN_FLIGHT_KEPT) entry.inFlight.shift();
       entry.sent.set(request, (entry.sent.get(request) ?? 0) + 1);
     }
     if (record.to.phase === 'terminated') entry.inFlight = [];
@@ -306,7 +334,7 @@ export function createConsoleModel(options: ConsoleModelOptions): ConsoleModel {
   function learnFrom(entry: CallEntry, record: FlightRecord): void {
     if (record.input.type === 'start') {
       const { input } = record.input;
-      entry.direction ??= input.direction;
+      entry.direction ??= directionOf(input.direction);
       learnParties(entry, input.discoveredBy);
     } else if (record.input.event.type === 'notification') {
       const { notification } = record.input.event;
@@ -318,8 +346,9 @@ export function createConsoleModel(options: ConsoleModelOptions): ConsoleModel {
     trackOperations(entry.operations, record);
   }
 
-  function record(record: FlightRecord): boolean {
-    if (!isPosition(record.to) || typeof record.at !== 'number') return false;
+  function record(given: FlightRecord): boolean {
+    const record = wellFormedRecord(given);
+    if (record === undefined) return false;
     countersMoved = true;
     countInput(record);
     let entry = find(record.callId);
@@ -333,6 +362,7 @@ export function createConsoleModel(options: ConsoleModelOptions): ConsoleModel {
     entry.state = to.state;
     entry.phase = to.phase;
     entry.updatedAt = Math.max(entry.updatedAt, record.at);
+    entry.dueAt = to.phase === 'terminated' ? undefined : record.due;
     moveTo(entry, to.value, record.at);
     try {
       learnFrom(entry, record);
@@ -351,9 +381,9 @@ export function createConsoleModel(options: ConsoleModelOptions): ConsoleModel {
   }
 
   function view(view: CallView): void {
-    if (find(view.callId) !== undefined) return;
+    if (callIdProblem(view.callId) !== undefined || find(view.callId) !== undefined) return;
     const entry = newEntry(view.callId, view.updatedAt, view.state, view.phase);
-    entry.direction = view.direction;
+    entry.direction = directionOf(view.direction);
     if (view.source !== undefined)
       entry.caller = identityLabel(view.source.identity, options.redact);
     if (view.outcome !== undefined) {
@@ -381,6 +411,7 @@ export function createConsoleModel(options: ConsoleModelOptions): ConsoleModel {
       updatedAt: entry.updatedAt,
     };
     if (entry.direction !== undefined) row.direction = entry.direction;
+    if (entry.dueAt !== undefined) row.dueAt = entry.dueAt;
     const pending = entry.inFlight.map((request) => {
       const sent = entry.sent.get(request) ?? 1;
       return sent > 1 ? `${request} #${sent}` : request;
@@ -419,6 +450,7 @@ export function createConsoleModel(options: ConsoleModelOptions): ConsoleModel {
       countersMoved = true;
     },
     rows() {
+      generation += 1;
       const rows: ConsoleCallRow[] = [];
       for (const entry of live.values()) rows.push(rowOf(entry));
       for (const entry of ended.values()) rows.push(rowOf(entry));
@@ -454,6 +486,7 @@ export function createConsoleModel(options: ConsoleModelOptions): ConsoleModel {
         if (entry !== undefined) rows.push(rowOf(entry));
       }
       const changes = { rows, removed: [...removed], counters: countersMoved };
+      generation += 1;
       dirty.clear();
       removed.clear();
       countersMoved = false;
@@ -465,15 +498,15 @@ export function createConsoleModel(options: ConsoleModelOptions): ConsoleModel {
   };
 }
 
-const PHASE_NAMES: ReadonlySet<string> = new Set<CallPhase>(CALL_PHASES);
+/** `204`, `429`, `ok` (a success the record does not number), `no answer`, or `other`. */
+function statusKey(answer: GraphAnswer): string {
+  const { status } = answer;
+  if (status === undefined) return answer.ok ? 'ok' : 'other';
+  if (status === 0) return 'no answer';
+  const text = String(status);
+  return HTTP_STATUS.test(text) ? text : 'other';
+}
 
-function isPosition(to: unknown): to is FlightRecord['to'] {
-  if (typeof to !== 'object' || to === null) return false;
-  const { state, phase, value } = to as Record<string, unknown>;
-  return (
-    typeof state === 'string' &&
-    typeof phase === 'string' &&
-    PHASE_NAMES.has(phase) &&
-    typeof value === 'string'
-  );
+function directionOf(value: unknown): CallDirection | undefined {
+  return value === 'incoming' || value === 'outgoing' ? value : undefined;
 }

@@ -98,7 +98,8 @@ export interface CallConsole {
   /** How many pages are connected, and how many were dropped for not reading. */
   stats(): ConsoleStats;
   /**
-   * Ends every event stream (pages show "console closed" and stop reconnecting), stops
+   * Ends every event stream (pages show "console closed" and stop reconnecting; over
+   * `listener`, a page that has not taken that end a second later loses its connection), stops
    * listening to the registry, and answers `503` from then on. Resolves at once; idempotent.
    */
   close(): Promise<void>;

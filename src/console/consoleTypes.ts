@@ -42,6 +42,14 @@ export interface ConsoleCallRow {
   readonly updatedAt: number;
   /** The Graph request the call waits on (`DELETE`, `POST answer #2`), when one is in flight. */
   readonly pending?: string;
+  /**
+   * When the call's next deadline falls, epoch ms: the one the machine waits on (an answer
+   * window, a request's timeout, a retry after a throttle, the wait for `terminated`, an
+   * operation's), as its last flight record said (`due`). Absent when it waits on none, and once
+   * it ended. The page counts down to it: `DELETE #2 · 28 s`, `1 operation · 4 min`,
+   * `deadline in 4.2 s`, `overdue 1.2 s`.
+   */
+  readonly dueAt?: number;
   /** Operations requested and not over yet. */
   readonly operations?: number;
   readonly outcome?: CallOutcomeReason;
@@ -148,7 +156,10 @@ export interface ConsoleCounters {
   readonly callsDropped: number;
   readonly outcomes: Readonly<Partial<Record<CallOutcomeReason, number>>>;
   readonly notificationsByVerdict: Readonly<Record<ConsoleVerdict, number>>;
-  /** Graph's answers by status: `204`, `404`, `429`, `ok` (a success the record does not number), `no answer`. */
+  /**
+   * Graph's answers by status: `204`, `404`, `429`, `ok` (a success the record does not number),
+   * `no answer`, and `other` for a status no HTTP status (only a recording edited by hand has one).
+   */
   readonly requestsByStatus: Readonly<Record<string, number>>;
 }
 

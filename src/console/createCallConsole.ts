@@ -37,9 +37,10 @@ const NEEDED = ['calls', 'addRecorder', 'on', 'participants', 'hangUp'] as const
 
 /**
  * Creates a console of `registry`'s calls: every live call and the last ended ones with their
- * state, phase, age, the request each waits on and how it ended, filtered by state or outcome
- * and searched by id; for a selected call, the lifecycle chart with its current state lit and
- * the path it took, its timeline, its participants and its operations; counters of calls by
+ * state, phase, age, the request each waits on with the countdown to its next deadline, and how
+ * it ended, filtered by state or outcome and searched by id; for a selected call, its deadline,
+ * the lifecycle chart with its current state lit and the path it took, its timeline, its
+ * participants and its operations; counters of calls by
  * phase, notifications by verdict and Graph's answers by status. Updates go out at most once
  * per `tickMs`, the page applies them once per frame and touches only the rows that changed.
  *

@@ -23,15 +23,18 @@ import {
   resolveConsoleOptions,
 } from './consoleOptions.js';
 import { serveConsole } from './serveConsole.js';
+import { isTime } from './wellFormedRecord.js';
 
 /** Options of {@link createRecordedConsole}: a recording has nothing to act on. */
 export type RecordedConsoleOptions = Omit<CallConsoleOptions, 'allowActions' | 'now'>;
 
 /**
  * Creates a console of recorded calls. Records are applied in the order of their times (those
- * of one time keep their order); the calls' ages count to the last record's time. Records
- * without a position are skipped, and `onError` is told how many. The limits apply as they do live:
- * raise `maxEndedCalls` to see more than the last 1 000 ended calls of a long recording.
+ * of one time keep their order); the calls' ages and deadlines count to the last record's time.
+ * Records without a position, a time or an acceptable call id are skipped, and `onError` is told
+ * how many; an odd optional field (a verdict, an outcome, a due time) is left out. The limits
+ * apply as they do live: raise `maxEndedCalls` to see more than the last 1 000 ended calls of a
+ * long recording.
  *
  * @throws TypeError when `records` is not iterable or an option has the wrong type; RangeError
  * when a number is out of bounds.
@@ -62,9 +65,10 @@ export function createRecordedConsole(
     );
   }
   const model = createConsoleModel(resolved);
+  // A record without a time sorts first, and the model refuses it.
   const ordered = [...records]
-    .map((record, index) => ({ record, index }))
-    .sort((a, b) => a.record.at - b.record.at || a.index - b.index);
+    .map((record, index) => ({ record, index, at: timeOf(record) }))
+    .sort((a, b) => a.at - b.at || a.index - b.index);
   let last = 0;
   let skipped = 0;
   for (const { record } of ordered) {
@@ -74,7 +78,7 @@ export function createRecordedConsole(
   if (skipped > 0) {
     resolved.onError(
       new TypeError(
-        `createRecordedConsole: ${skipped} record(s) without a position (to: { state, phase, value }) were skipped.`,
+        `createRecordedConsole: ${skipped} record(s) without a position (to: { state, phase, value }), a time (at) or an acceptable call id (callIdProblem) were skipped.`,
       ),
     );
   }
@@ -89,4 +93,9 @@ export function createRecordedConsole(
     },
     { ...resolved, allowActions: false },
   );
+}
+
+function timeOf(record: unknown): number {
+  const at = (record as { at?: unknown } | null)?.at;
+  return isTime(at) ? at : Number.NEGATIVE_INFINITY;
 }

@@ -1,9 +1,11 @@
 /**
  * Serves the console's WHATWG handler as a `node:http` listener, streaming: the event stream is
  * written as it is produced, at the pace the socket takes it (a page that stops reading stops
- * the reads, so its updates pile up in its bounded queue and it is dropped), and a closed
- * connection cancels its stream. The webhook's `toNodeListener` runs the webhook's own core and
- * answers whole bodies only; this adapter is the console's.
+ * the reads, so its updates pile up in its bounded queue and it is dropped, and its connection
+ * with it), and a closed connection cancels its stream. Once the console closes, a page that
+ * has not taken the end of its stream within a second loses its connection, so that a server's
+ * own `close()` is not held up by a page that stopped reading. The webhook's `toNodeListener`
+ * runs the webhook's own core and answers whole bodies only; this adapter is the console's.
  * @internal
  * @module
  */
@@ -14,14 +16,48 @@ import { problemResponse } from './consoleResponses.js';
 // The console's requests are small: a hang-up is `{"callId": "…"}`.
 const MAX_BODY_BYTES = 64 * 1024;
 const BODY_TIMEOUT_MS = 10_000;
+// How long a page may take to read the end of its stream once the console closed.
+const CLOSE_GRACE_MS = 1_000;
+
+/**
+ * Tells the responses being written that the console closed. Not an `AbortSignal`: every page
+ * listens at once, and an `EventTarget` warns past ten listeners.
+ */
+export interface ConsoleClosing {
+  readonly closed: boolean;
+  /** Calls `listener` once, when the console closes; returns what stops it from being called. */
+  onClose(listener: () => void): () => void;
+}
+
+/** A {@link ConsoleClosing} and what closes it. */
+export function createConsoleClosing(): ConsoleClosing & { close(): void } {
+  const listeners = new Set<() => void>();
+  let closed = false;
+  return {
+    get closed() {
+      return closed;
+    },
+    onClose(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      for (const listener of [...listeners]) listener();
+      listeners.clear();
+    },
+  };
+}
 
 /** Adapts `handler` to `(req, res) => void`; failures of the handler answer `500`. */
 export function toStreamingListener(
   handler: (request: Request) => Promise<Response>,
   onError: (error: unknown) => void,
+  closing?: ConsoleClosing,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    serve(handler, req, res, onError).catch((error: unknown) => {
+    serve(handler, req, res, onError, closing).catch((error: unknown) => {
       onError(error);
       res.destroy();
     });
@@ -33,6 +69,7 @@ async function serve(
   req: IncomingMessage,
   res: ServerResponse,
   onError: (error: unknown) => void,
+  closing: ConsoleClosing | undefined,
 ): Promise<void> {
   const method = req.method ?? 'GET';
   const hasBody = method !== 'GET' && method !== 'HEAD';
@@ -60,13 +97,14 @@ async function serve(
       response = problemResponse(500, 'internalError', 'the console failed to answer');
     }
   }
-  await writeResponse(res, response, method === 'HEAD');
+  await writeResponse(res, response, method === 'HEAD', closing);
 }
 
 async function writeResponse(
   res: ServerResponse,
   response: Response,
   head: boolean,
+  closing: ConsoleClosing | undefined,
 ): Promise<void> {
   if (res.destroyed) {
     await response.body?.cancel().catch(() => {});
@@ -90,6 +128,21 @@ async function writeResponse(
     reader.cancel().catch(() => {});
   };
   res.once('close', cancel);
+  // A stream ended on the server side (a page too far behind) ends the connection at once, even
+  // while a write waits for the socket to drain (which a page that does not read never does).
+  reader.closed.catch(() => res.destroy());
+  // Once the console closed, what is left to write is its end: a page that has not taken it
+  // (written out to the socket) within the grace loses the connection.
+  const giveUp = (): void => {
+    const grace = setTimeout(() => {
+      if (!res.writableFinished) res.destroy();
+    }, CLOSE_GRACE_MS);
+    (grace as { unref?: () => void }).unref?.();
+    res.once('close', () => clearTimeout(grace));
+  };
+  let stopListening = (): void => {};
+  if (closing?.closed === true) giveUp();
+  else if (closing !== undefined) stopListening = closing.onClose(giveUp);
   try {
     for (;;) {
       const { done, value } = await reader.read();
@@ -104,6 +157,7 @@ async function writeResponse(
     res.destroy();
   } finally {
     res.off('close', cancel);
+    stopListening();
   }
 }
 

@@ -107,6 +107,11 @@ function trimOperations(operations: OperationLog): void {
     if (operations.size <= MAX_OPERATIONS_KEPT) return;
     if (isOver(op)) operations.delete(op.key);
   }
+  // The machine runs at most as many at once; only a recording edited by hand claims more.
+  for (const op of operations.values()) {
+    if (operations.size <= MAX_OPERATIONS_KEPT) return;
+    operations.delete(op.key);
+  }
 }
 
 function operationReported(
@@ -146,7 +151,7 @@ export function resultText(
   info: ResultInfo | undefined,
   otherwise: string | undefined,
 ): string | undefined {
-  if (info !== undefined) {
+  if (typeof info === 'object' && info !== null) {
     const codes = [info.code, info.subcode].filter((c) => c !== undefined).join('/');
     const text = [codes, info.message].filter((p) => p !== undefined && p !== '').join(' ');
     if (text !== '') return otherwise === undefined ? text : `${text} (${otherwise})`;

@@ -1,10 +1,10 @@
 /**
  * The console page's script: plain ES2020 run in the browser, inlined in the page under the
  * response's CSP nonce. It opens the event stream (`events`), keeps one row per call keyed by its
- * id and updated in place, applies what arrived once per animation frame, refreshes the ages of
- * the rows on screen only, and fetches the selected call's detail (`calls/{id}`). Every text from
- * a call goes through `textContent`: nothing is parsed as HTML. Every URL is relative, so the
- * console can be mounted under any path.
+ * id and updated in place, applies what arrived once per animation frame, refreshes the ages and
+ * the deadlines' countdowns of the rows on screen only, and fetches the selected call's detail
+ * (`calls/{id}`). Every text from a call goes through `textContent`: nothing is parsed as HTML.
+ * Every URL is relative, so the console can be mounted under any path.
  * @internal
  * @module
  */
@@ -125,6 +125,34 @@ export const PAGE_SCRIPT = String.raw`
     return parts.join(', ');
   }
 
+  // A countdown as the list shows it: whole minutes past the first one (4 min), so that it fits.
+  function brief(ms) {
+    return ms < 60000 ? duration(ms) : ms < 3600000 ? Math.floor(ms / 60000) + ' min' : duration(ms);
+  }
+
+  // The countdown to the call's next deadline, against the console's time (frozen in a recording):
+  // 28 s, overdue 1.2 s; '' when it waits on none.
+  function dueText(data, format) {
+    if (typeof data.dueAt !== 'number') return '';
+    var left = data.dueAt - now();
+    return left < 0 ? 'overdue ' + format(-left) : format(left);
+  }
+
+  // The list's waiting column: DELETE #2 · 28 s, 1 operation · 4 min, deadline in 4.2 s.
+  function waitingText(data) {
+    var pending = pendingText(data);
+    var due = dueText(data, brief);
+    if (due === '') return pending;
+    if (pending !== '') return pending + ' · ' + due;
+    return due.indexOf('overdue') === 0 ? due : 'deadline in ' + due;
+  }
+
+  // The detail's deadline: in 4 min 59 s, overdue 1.2 s.
+  function deadlineText(data) {
+    var due = dueText(data, duration);
+    return due === '' || due.indexOf('overdue') === 0 ? due : 'in ' + due;
+  }
+
   function matches(data) {
     if (fState.value && data.state !== fState.value) return false;
     var o = fOutcome.value;
@@ -150,7 +178,7 @@ export const PAGE_SCRIPT = String.raw`
     setText(r.cells.state, d.state);
     setText(r.cells.phase, d.phase);
     setText(r.cells.age, ageOf(d));
-    setText(r.cells.pending, pendingText(d));
+    setText(r.cells.pending, waitingText(d));
     setText(r.cells.outcome, outcomeText(d));
     setAttr(r.el, 'data-state', d.state);
     setAttr(r.el, 'data-phase', d.phase);
@@ -255,7 +283,7 @@ export const PAGE_SCRIPT = String.raw`
     }
   });
 
-  // Only the rows on screen get their age refreshed every second.
+  // Only the rows on screen get their age and their deadline's countdown refreshed every second.
   var observer = new IntersectionObserver(function (entries) {
     entries.forEach(function (entry) {
       if (entry.isIntersecting) inView.add(entry.target);
@@ -266,9 +294,15 @@ export const PAGE_SCRIPT = String.raw`
   setInterval(function () {
     inView.forEach(function (rowEl) {
       var r = rows.get(rowEl.getAttribute('data-id'));
-      if (r && r.data.endedAt === undefined) setText(r.cells.age, ageOf(r.data));
+      if (!r || r.data.endedAt !== undefined) return;
+      setText(r.cells.age, ageOf(r.data));
+      if (r.data.dueAt !== undefined) setText(r.cells.pending, waitingText(r.data));
     });
-    if (current !== null) setText(byId('d-age'), ageOf(current.call));
+    if (current !== null) {
+      setText(byId('d-age'), ageOf(current.call));
+      var due = byId('d-due');
+      if (due) setText(due, deadlineText(current.call));
+    }
   }, 1000);
 
   // ── counters ──────────────────────────────────────────────────────────────
@@ -387,6 +421,7 @@ export const PAGE_SCRIPT = String.raw`
       ['Called', detail.targets.join(', ')],
       ['Age', ageOf(c), 'age'],
       ['Waiting on', pendingText(c)],
+      ['Deadline', deadlineText(c), 'due'],
       ['Outcome', outcomeText(c)],
       ['Key presses', detail.tones ? String(detail.tones) : '']
     ];
@@ -395,6 +430,11 @@ export const PAGE_SCRIPT = String.raw`
       var dt = el('dt', null, f[0]);
       var dd = el('dd', null, f[1]);
       if (f[2] === 'age') dd.id = 'd-age';
+      if (f[2] === 'due') {
+        dd.id = 'd-due';
+        var at = new Date(c.dueAt);
+        if (!isNaN(at.getTime())) dd.title = at.toISOString();
+      }
       if (f[2] === 'state') dd.setAttribute('data-state', c.state);
       summary.appendChild(dt);
       summary.appendChild(dd);

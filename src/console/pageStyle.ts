@@ -54,7 +54,7 @@ h2 { font-size: 13px; margin: 14px 0 6px; text-transform: uppercase; letter-spac
 .count { white-space: nowrap; }
 #k-phase, #k-verdict, #k-status { display: inline-flex; flex-wrap: wrap; gap: 2px 10px; }
 .muted { color: var(--muted); }
-main { display: grid; grid-template-columns: minmax(540px, 5fr) 7fr; gap: 12px; padding: 12px 16px; height: calc(100vh - 64px); min-height: 480px; }
+main { display: grid; grid-template-columns: minmax(560px, 5fr) 7fr; gap: 12px; padding: 12px 16px; height: calc(100vh - 64px); min-height: 480px; }
 section { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; min-width: 0; }
 #calls { display: flex; flex-direction: column; overflow: hidden; }
 .filters { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; padding: 8px; border-bottom: 1px solid var(--line); }
@@ -62,7 +62,7 @@ section { background: var(--panel); border: 1px solid var(--line); border-radius
 select, input, button { font: inherit; color: inherit; background: var(--bg); border: 1px solid var(--line); border-radius: 4px; padding: 3px 6px; }
 button { cursor: pointer; }
 #list { flex: 1; overflow: auto; }
-.row { display: grid; grid-template-columns: minmax(0, 2.3fr) minmax(0, 1.5fr) minmax(0, 1.2fr) minmax(0, 0.9fr) minmax(0, 1.2fr) minmax(0, 1.7fr); gap: 6px; padding: 3px 8px; border-bottom: 1px solid var(--line); content-visibility: auto; contain-intrinsic-size: auto 23px; cursor: pointer; white-space: nowrap; }
+.row { display: grid; grid-template-columns: minmax(0, 1.5fr) minmax(0, 1.25fr) minmax(0, 1.05fr) minmax(0, 0.9fr) minmax(0, 2.1fr) minmax(0, 1.4fr); gap: 6px; padding: 3px 8px; border-bottom: 1px solid var(--line); content-visibility: auto; contain-intrinsic-size: auto 23px; cursor: pointer; white-space: nowrap; }
 .row > span { overflow: hidden; text-overflow: ellipsis; }
 .row.head { position: sticky; top: 0; z-index: 1; background: var(--panel); font-weight: 600; cursor: default; content-visibility: visible; }
 .row:hover { background: var(--bg); }

@@ -12,7 +12,7 @@ import { createConsoleHub } from './consoleHub.js';
 import type { ConsoleModel } from './consoleModel.js';
 import type { CallConsole, ResolvedConsoleOptions } from './consoleOptions.js';
 import type { ConsoleCallDetail } from './consoleTypes.js';
-import { toStreamingListener } from './nodeListener.js';
+import { createConsoleClosing, toStreamingListener } from './nodeListener.js';
 
 /** Where the console's calls come from, beyond the model. */
 export interface ConsoleSource {
@@ -32,6 +32,7 @@ export function serveConsole(
   options: ResolvedConsoleOptions,
 ): CallConsole {
   let closed = false;
+  const closing = createConsoleClosing();
   const hub = createConsoleHub(model, {
     maxClients: options.maxClients,
     maxClientBufferBytes: options.maxClientBufferBytes,
@@ -55,13 +56,14 @@ export function serveConsole(
   );
   return {
     handler,
-    listener: toStreamingListener(handler, options.onError),
+    listener: toStreamingListener(handler, options.onError, closing),
     stats: () => ({ clients: hub.clients, droppedClients: hub.dropped, calls: model.size }),
     async close() {
       if (closed) return;
       closed = true;
       source.stop();
       hub.close();
+      closing.close();
     },
   };
 }

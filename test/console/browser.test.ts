@@ -1,6 +1,7 @@
 // The console's page in a real Chromium: calls run through the fake Graph and a registry, and
 // the test checks what a person sees (the call appears, its state turns terminated, the chart
-// lights where it is and the path it took), that markup in a call id stays text, that the
+// lights where it is and the path it took, each call counts down to its deadline, live and in a
+// recording), that markup and odd characters in a call id stay text and find its detail, that the
 // page asks nothing of any origin but its own and breaks no rule of its CSP, and how long a
 // change takes to show with 1,000 live calls (reports/console-latency.json).
 import { once } from 'node:events';
@@ -9,9 +10,24 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type CallConsole, createCallConsole } from '../../src/console/index.js';
+import {
+  type CallConsole,
+  createCallConsole,
+  createRecordedConsole,
+} from '../../src/console/index.js';
+import type { FlightRecord } from '../../src/index.js';
 import { hasChromium, launchChromium } from './browser.js';
-import { ALICE, answered, MARKUP_ID, openWorld, SCRIPT_ID, type World } from './support.js';
+import {
+  ALICE,
+  answered,
+  asCall,
+  MARKUP_ID,
+  ODD_IDS,
+  openWorld,
+  recordsOfOneCall,
+  SCRIPT_ID,
+  type World,
+} from './support.js';
 
 const REPORTS = new URL('../../reports/', import.meta.url);
 const DOCS_SCREENSHOT = new URL('../../docs/console.png', import.meta.url);
@@ -41,7 +57,12 @@ afterEach(async () => {
 
 /** Serves a console of `world`'s registry on loopback; resolves with its origin. */
 async function serveConsole(w: World, options: Parameters<typeof createCallConsole>[1]) {
-  callConsole = createCallConsole(w.registry, options);
+  return serve(createCallConsole(w.registry, options));
+}
+
+/** Serves `served` on loopback; resolves with its origin. */
+async function serve(served: CallConsole) {
+  callConsole = served;
   server = createServer(callConsole.listener).listen(0, '127.0.0.1');
   await once(server, 'listening');
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -63,7 +84,11 @@ async function openPage(origin: string) {
     void dialog.dismiss();
   });
   await page.goto(`${origin}/`);
-  await until(page, `document.getElementById('status').textContent === 'live'`, 'the page is live');
+  await until(
+    page,
+    `['live', 'recording'].includes(document.getElementById('status').textContent)`,
+    'the page is live',
+  );
   return { page, requests, problems };
 }
 
@@ -113,7 +138,11 @@ describe.skipIf(!hasChromium)('the console in Chromium', () => {
       'the call is established',
     );
     await w.registry.reject(rejected, 'busy');
-    await w.registry.playPrompt(prompted, 'https://bot.example.com/audio/welcome.wav');
+    // Its prompt plays on: the call waits on it, and shows its deadline, until hung up below.
+    w.fake.scriptOperations(prompted, 'neverCompletes');
+    const prompt = w.registry
+      .playPrompt(prompted, 'https://bot.example.com/audio/welcome.wav')
+      .catch((error: unknown) => error);
     w.fake.remoteHangUp(remote);
     await w.registry.hangUp(hungUp);
     for (const id of [MARKUP_ID, SCRIPT_ID]) await answered(w, { callId: id });
@@ -202,7 +231,12 @@ describe.skipIf(!hasChromium)('the console in Chromium', () => {
     ).toBe(0);
     expect(await page.evaluate('window.__xss')).toBeUndefined();
 
-    // The screenshot of the docs: a call that was transferred, selected.
+    // The screenshot of the docs: a call that was transferred, selected; a call playing a prompt.
+    await until(
+      page,
+      `document.querySelector(${js(`${row(prompted)} .c-pending`)}).textContent.startsWith('1 operation · ')`,
+      'the prompt and its deadline',
+    );
     await page.click(row(transferred));
     await until(
       page,
@@ -240,6 +274,7 @@ describe.skipIf(!hasChromium)('the console in Chromium', () => {
       `document.querySelector(${js(`#ended ${row(prompted)} .c-outcome`)})?.textContent.startsWith('hungUp')`,
       'the prompted call hung up',
     );
+    await prompt;
 
     // Closing the console tells the page, which stops reconnecting.
     await callConsole?.close();
@@ -258,6 +293,125 @@ describe.skipIf(!hasChromium)('the console in Chromium', () => {
         '/actions/hang-up',
         `/calls/${encodeURIComponent(hungUp)}`,
       ]),
+    );
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('counts down to the deadline a call waits on, in the list and in its detail', async () => {
+    world = openWorld();
+    const w = world;
+    const origin = await serveConsole(w, {});
+    const { page, problems } = await openPage(origin);
+    const waiting = w.fake.placeCall();
+    const throttled = w.fake.placeCall();
+    const idle = w.fake.placeCall();
+    await w.settle();
+    // A prompt that plays on: the call waits on its operation, minutes away.
+    w.fake.scriptOperations(waiting, 'neverCompletes');
+    const prompt = w.registry
+      .playPrompt(waiting, 'https://bot.example.com/audio/hold-music.wav')
+      .catch((error: unknown) => error);
+    // A hang-up Graph throttles: the DELETE goes again 20 s later.
+    w.fake.failNext(1, 503, { method: 'DELETE', retryAfter: 20 });
+    const hangUp = w.registry.hangUp(throttled).catch((error: unknown) => error);
+    await w.settle();
+    const cell = (id: string) => `document.querySelector(${js(`${row(id)} .c-pending`)})`;
+    await until(
+      page,
+      `/^1 operation · [45] min$/.test(${cell(waiting)}?.textContent)`,
+      'the operation and its deadline',
+    );
+    await until(
+      page,
+      `/^deadline in 1\\d(\\.\\d)? s$/.test(${cell(throttled)}?.textContent)`,
+      'the retry of the DELETE',
+    );
+    expect(await page.evaluate(`${cell(idle)}.textContent`)).toBe('');
+    // It counts down, on its own, between updates.
+    const before = await page.evaluate(`${cell(throttled)}.textContent`);
+    await until(page, `${cell(throttled)}.textContent !== ${js(before)}`, 'the countdown', 3_000);
+    await page.click(row(waiting));
+    await until(
+      page,
+      `/^in [45] min \\d+ s$/.test(document.getElementById('d-due')?.textContent)`,
+      'the deadline in the detail',
+    );
+    expect(await page.getAttribute('#d-due', 'title')).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(
+      await page.evaluate(`document.getElementById('d-due').previousElementSibling.textContent`),
+    ).toBe('Deadline');
+    const exact = await page.textContent('#d-due');
+    await until(
+      page,
+      `document.getElementById('d-due').textContent !== ${js(exact)}`,
+      'it moves',
+      3_000,
+    );
+    // Ended, it waits on nothing.
+    await w.registry.hangUp(waiting);
+    await w.settle();
+    await prompt;
+    await until(page, `${cell(waiting)}?.textContent === ''`, 'no deadline once ended');
+    await until(page, `document.getElementById('d-due') === null`, 'no deadline in the detail');
+    expect(problems).toEqual([]);
+    await page.close();
+    await w.registry.close();
+    await hangUp;
+  }, 60_000);
+
+  it('shows a recording against its frozen time, and finds calls by their oddest ids', async () => {
+    const one = await recordsOfOneCall();
+    const hangUpAt = one.findIndex(
+      (r) => r.input.type === 'step' && r.input.event.type === 'hangUp',
+    );
+    const last = one.at(-1) as FlightRecord;
+    const now = last.at; // the recording's last moment: time stands still there
+    // Hung up 40 s before the end, Graph never answered the DELETE due 30 s after it.
+    const hangUp = one[hangUpAt] as FlightRecord;
+    const overdue = asCall(one.slice(0, hangUpAt + 1), 'waiting-delete', now - 40_000 - hangUp.at);
+    overdue[overdue.length - 1] = { ...(overdue.at(-1) as FlightRecord), due: now - 10_000 };
+    // Just offered, its answer window closes 4.2 s after the end.
+    const [start] = asCall(one.slice(0, 1), 'in-setup', now - 1_000 - (one[0] as FlightRecord).at);
+    const records = [
+      ...one,
+      ...overdue,
+      { ...(start as FlightRecord), due: now + 4_200 },
+      ...ODD_IDS.flatMap((id, i) => asCall(one, id, -10_000 * (i + 1))),
+    ];
+    const origin = await serve(createRecordedConsole(records));
+    const { page, requests, problems } = await openPage(origin);
+    expect(await page.textContent('#status')).toBe('recording');
+    const pending = async (id: string) => page.textContent(`${row(id)} .c-pending`);
+    await until(page, `document.querySelector(${js(row('in-setup'))}) !== null`, 'the calls');
+    expect(await pending('waiting-delete')).toBe('DELETE · overdue 10 s');
+    expect(await pending('in-setup')).toBe('deadline in 4.2 s');
+    expect(await pending(last.callId)).toBe('');
+    await page.click(row('waiting-delete'));
+    await until(
+      page,
+      `document.getElementById('d-due')?.textContent === 'overdue 10 s'`,
+      'the overdue deadline in the detail',
+    );
+    // Time stands still: a second later, it says the same.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await pending('in-setup')).toBe('deadline in 4.2 s');
+    expect(await page.textContent('#d-due')).toBe('overdue 10 s');
+
+    // Each odd id finds its detail (encoded in the URL, decoded by the console) and stays text.
+    for (const id of ODD_IDS) {
+      expect(await page.textContent(`${row(id)} .c-id`)).toBe(id);
+      await page.click(row(id));
+      await until(
+        page,
+        `document.getElementById('d-id').textContent === ${js(id)} && document.querySelector('#timeline tr:last-child')?.textContent.includes('ended hungUp')`,
+        `the detail of ${id.slice(0, 20)}`,
+      );
+    }
+    expect(await page.evaluate('window.__xss')).toBeUndefined();
+    expect(requests.filter((url) => !url.startsWith(`${origin}/`))).toEqual([]);
+    expect(requests.filter((url) => new URL(url).pathname.startsWith('/calls/'))).toHaveLength(
+      ODD_IDS.length + 1,
     );
     expect(problems).toEqual([]);
     await page.close();

@@ -85,6 +85,49 @@ describe('the console model', () => {
     expect(model.rows()[0]).toMatchObject({ phase: 'terminating', pending: 'DELETE' });
   });
 
+  it('carries the deadline a call waits on: set, changed, cleared when it has none or ended', async () => {
+    const run = await recordsOfOneCall();
+    const callId = run[0]?.callId ?? '';
+    // Graph takes a second to answer the DELETE (in the test run it answers within the same ms).
+    const answered = run.findIndex(
+      (r) => r.input.type === 'step' && r.input.event.type === 'delete.succeeded',
+    );
+    const records = run.map((r, i) =>
+      i < answered
+        ? r
+        : { ...r, at: r.at + 1_000, ...(r.due === undefined ? {} : { due: r.due + 1_000 }) },
+    );
+    const model = createConsoleModel(LIMITS);
+    const steps = records.map((record) => {
+      model.record(record);
+      const changed = model.takeChanges().rows.map((row) => row.dueAt);
+      const input = record.input.type === 'start' ? 'start' : record.input.event.type;
+      return { input, dueAt: model.row(callId)?.dueAt, changed, record };
+    });
+    const at = (input: string) => steps.find((step) => step.input === input);
+    // Set: a call in setup waits for its answer window, a hang-up for the DELETE's answer.
+    expect(at('start')?.dueAt).toBe(records[0]?.due);
+    expect(at('start')?.dueAt).toBeGreaterThan(records[0]?.at ?? Number.POSITIVE_INFINITY);
+    const hangUp = at('hangUp');
+    expect(hangUp?.dueAt).toBe(hangUp?.record.due);
+    expect(hangUp?.dueAt).toBeGreaterThan(hangUp?.record.at ?? Number.POSITIVE_INFINITY);
+    // Changed: once Graph took the DELETE, the wait for `terminated` has its own deadline.
+    const deleted = at('delete.succeeded');
+    expect(deleted?.dueAt).toBe(deleted?.record.due);
+    expect(deleted?.dueAt).not.toBe(hangUp?.dueAt);
+    expect(deleted?.changed).toEqual([deleted?.dueAt]);
+    // Cleared: an established call waits on nothing; an ended one on nothing ever again.
+    expect(steps[1]?.input).toBe('notification');
+    expect(steps[1]?.dueAt).toBeUndefined();
+    expect(steps.at(-1)?.dueAt).toBeUndefined();
+    expect(steps.at(-1)?.changed).toEqual([undefined]);
+    expect(JSON.stringify(model.rows())).not.toContain('dueAt');
+    const last = records.at(-1) as FlightRecord;
+    model.record({ ...last, due: last.at + 1_000 });
+    expect(model.row(callId)?.dueAt).toBeUndefined();
+    expect(model.detail(callId)?.call.dueAt).toBeUndefined();
+  });
+
   it('counts calls by phase, notifications by verdict, Graph answers by status', async () => {
     world = openWorld();
     const hungUp = world.fake.placeCall();
@@ -121,14 +164,18 @@ describe('the console model', () => {
   it('keeps the last maxEndedCalls ended calls and says which ones it let go', async () => {
     const one = await recordsOfOneCall();
     const model = createConsoleModel({ ...LIMITS, maxEndedCalls: 3 });
-    for (let i = 0; i < 5; i += 1)
+    for (let i = 0; i < 2; i += 1)
       for (const r of asCall(one, `call-${i}`, i * 1_000)) model.record(r);
-    expect(model.rows().map((r) => r.id)).toEqual(['call-2', 'call-3', 'call-4']);
-    expect(model.counters()).toMatchObject({ callsSeen: 5, callsDropped: 2 });
+    model.takeChanges(); // the pages have call-0 and call-1
+    for (let i = 2; i < 6; i += 1)
+      for (const r of asCall(one, `call-${i}`, i * 1_000)) model.record(r);
+    expect(model.rows().map((r) => r.id)).toEqual(['call-3', 'call-4', 'call-5']);
+    expect(model.counters()).toMatchObject({ callsSeen: 6, callsDropped: 3 });
     expect(model.counters().callsByPhase.terminated).toBe(3);
     const changes = model.takeChanges();
+    // call-2 came and went between two updates: no page heard of it, so none is told it went.
     expect(changes.removed).toEqual(['call-0', 'call-1']);
-    expect(changes.rows.map((r) => r.id)).toEqual(['call-2', 'call-3', 'call-4']);
+    expect(changes.rows.map((r) => r.id)).toEqual(['call-3', 'call-4', 'call-5']);
     expect(model.takeChanges()).toEqual({ rows: [], removed: [], counters: false });
   });
 
@@ -153,6 +200,7 @@ describe('the console model', () => {
     const model = createConsoleModel({ ...LIMITS, maxLiveCalls: 2 });
     for (const r of asCall(established.slice(0, 1), 'a', 0)) model.record(r);
     for (const r of asCall(established.slice(0, 1), 'b', 10)) model.record(r);
+    model.rows(); // a page has a and b
     for (const r of asCall(established.slice(1), 'a', 20)) model.record(r); // a changed last
     for (const r of asCall(established.slice(0, 1), 'c', 30)) model.record(r);
     expect(

@@ -24,6 +24,17 @@ export const ALICE = {
 /** A call id as an attacker might send it: valid for Graph's rules, markup for a browser. */
 export const MARKUP_ID = '<img src=x onerror="window.__xss=1">';
 export const SCRIPT_ID = '<script>window.__xss=2';
+/** Ids a call can have (see `callIdProblem`), however odd they look in a page or a URL. */
+export const ODD_IDS: readonly string[] = [
+  MARKUP_ID,
+  '%2F',
+  '%2E%2E',
+  'a%2Fb%00',
+  '..a',
+  '☎️ Ωμέγα 日本語 \u202Eevil\u202C 🎉',
+  '"\'<>&;',
+  'y'.repeat(256),
+];
 
 /** A registry before the fake Graph, notifications delivered in process; every record kept. */
 export interface World {
