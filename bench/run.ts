@@ -251,12 +251,11 @@ async function memoryFigure() {
 
 // ---------------------------------------------------------------------------------------------
 // Webhook throughput over loopback. Each server runs in a process of its own
-// (bench/webhookServers.ts) and autocannon here stands for Graph: in one process, the load
+// (bench/webhookServers.mjs, plain JavaScript run by node, the library as built) and autocannon here stands for Graph: in one process, the load
 // generator would spend the server's own thread, and work a server hands to libuv's thread
 // pool (jose's RS256 checks) would look free beside work done on it. A bot's webhook serves for
 // hours with its code compiled by V8's optimizing compiler, which takes the first seconds of
-// load: each server is warmed up first (not measured), then measured twice, in the order
-// A, B, B, A, so that neither gains from going second; each figure is the mean of its two runs.
+// load: each server is warmed up first (not measured), then measured in alternating rounds.
 
 interface ServedWebhook {
   readonly url: string;
@@ -269,7 +268,7 @@ async function serveWebhook(
 ): Promise<ServedWebhook> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', fileURLToPath(new URL('webhookServers.ts', import.meta.url)), kind],
+    [fileURLToPath(new URL('webhookServers.mjs', import.meta.url)), kind],
     { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const exited = once(child, 'exit');
@@ -325,26 +324,43 @@ async function cannon(
 
 type LoadResult = Awaited<ReturnType<typeof cannon>>;
 
-/** Warms both servers up, then measures them A, B, B, A; the means of each. */
+/**
+ * Warms both servers up, then measures them in rounds, A then B, B then A, and so on. The figure
+ * is the median of the rounds' ratios: the machine's speed drifts between rounds (other work on
+ * its two cores), and a ratio of two neighbouring runs cancels most of that drift.
+ */
 async function sideBySide(
   a: ServedWebhook,
   b: ServedWebhook,
   payloads: string[],
   headers: Record<string, string> = {},
-): Promise<{ a: LoadResult; b: LoadResult; seconds: number }> {
-  const seconds = quick ? 1 : 5;
-  const warmUp = quick ? 1 : 5;
-  await cannon(a.url, warmUp, payloads, headers);
-  await cannon(b.url, warmUp, payloads, headers);
-  const a1 = await cannon(a.url, seconds, payloads, headers);
-  const b1 = await cannon(b.url, seconds, payloads, headers);
-  const b2 = await cannon(b.url, seconds, payloads, headers);
-  const a2 = await cannon(a.url, seconds, payloads, headers);
-  return { a: mean(a1, a2), b: mean(b1, b2), seconds };
+): Promise<{ a: LoadResult; b: LoadResult; ratio: number; seconds: number }> {
+  const seconds = quick ? 1 : 3;
+  const rounds = quick ? 1 : 7;
+  await cannon(a.url, quick ? 1 : 5, payloads, headers);
+  await cannon(b.url, quick ? 1 : 5, payloads, headers);
+  const as: LoadResult[] = [];
+  const bs: LoadResult[] = [];
+  for (let round = 0; round < rounds; round += 1) {
+    if (round % 2 === 0) {
+      as.push(await cannon(a.url, seconds, payloads, headers));
+      bs.push(await cannon(b.url, seconds, payloads, headers));
+    } else {
+      bs.push(await cannon(b.url, seconds, payloads, headers));
+      as.push(await cannon(a.url, seconds, payloads, headers));
+    }
+  }
+  const ratio = median(as.map((run, i) => run.rps / (bs[i]?.rps ?? Number.NaN)));
+  return { a: medianRun(as), b: medianRun(bs), ratio, seconds };
 }
 
-function mean(a: LoadResult, b: LoadResult): LoadResult {
-  return { rps: (a.rps + b.rps) / 2, non2xx: a.non2xx + b.non2xx, errors: a.errors + b.errors };
+/** The median rate of the runs; failures add up. */
+function medianRun(runs: readonly LoadResult[]): LoadResult {
+  return {
+    rps: median(runs.map((run) => run.rps)),
+    non2xx: runs.reduce((sum, run) => sum + run.non2xx, 0),
+    errors: runs.reduce((sum, run) => sum + run.errors, 0),
+  };
 }
 
 async function webhookFigure() {
@@ -352,8 +368,7 @@ async function webhookFigure() {
   const ours = await serveWebhook('library');
   const bare = await serveWebhook('bare');
   try {
-    const { a: o, b, seconds } = await sideBySide(ours, bare, payloads);
-    const ratio = o.rps / b.rps;
+    const { a: o, b, ratio, seconds } = await sideBySide(ours, bare, payloads);
     rows.push({
       figure: `webhook over loopback (16 connections, ${seconds}s)${o.non2xx + o.errors > 0 ? ` ⚠ ${o.non2xx} non-2xx` : ''}`,
       ours: `${Math.round(o.rps).toLocaleString('en')} req/s`,
@@ -395,8 +410,7 @@ async function webhookAuthFigure() {
   const ours = await serveWebhook('libraryWithTokens', env);
   const handWritten = await serveWebhook('handWritten', env);
   try {
-    const { a: o, b: h, seconds } = await sideBySide(ours, handWritten, payloads, headers);
-    const ratio = o.rps / h.rps;
+    const { a: o, b: h, ratio, seconds } = await sideBySide(ours, handWritten, payloads, headers);
     const failures = o.non2xx + o.errors + h.non2xx + h.errors;
     rows.push({
       figure: `webhook + token validation vs hand-written (16 connections, ${seconds}s)${failures > 0 ? ` ⚠ ${failures} failures` : ''}`,
