@@ -251,11 +251,12 @@ async function memoryFigure() {
 
 // ---------------------------------------------------------------------------------------------
 // Webhook throughput over loopback. Each server runs in a process of its own
-// (bench/webhookServers.mjs, plain JavaScript run by node, the library as built) and autocannon here stands for Graph: in one process, the load
-// generator would spend the server's own thread, and work a server hands to libuv's thread
-// pool (jose's RS256 checks) would look free beside work done on it. A bot's webhook serves for
-// hours with its code compiled by V8's optimizing compiler, which takes the first seconds of
-// load: each server is warmed up first (not measured), then measured in alternating rounds.
+// (bench/webhookServers.mjs: plain JavaScript run by node, the library as built), and autocannon
+// here stands for Graph. In one process the load generator would spend the server's own thread,
+// and work a server hands to libuv's thread pool (jose's RS256 checks) would look free beside
+// work done on it. A bot's webhook serves for hours with its code compiled by V8's optimizing
+// compiler, which takes the first seconds of load: each server is warmed up first (not
+// measured), then measured in alternating rounds.
 
 interface ServedWebhook {
   readonly url: string;
