@@ -32,7 +32,9 @@ export const MAX_CALL_ID_LENGTH = 256;
  * Refused: the empty string; `.` and `..` (URL resolution removes them, so the request would
  * address the calls collection or its parent); text that is not well-formed UTF-16 (a lone
  * surrogate, which cannot be percent-encoded); control characters (U+0000–U+001F,
- * U+007F–U+009F); `/`, `\`, `?` and `#`; more than {@link MAX_CALL_ID_LENGTH} UTF-16 code units.
+ * U+007F–U+009F); the characters that reorder text on screen (U+061C, U+200E, U+200F,
+ * U+202A–U+202E, U+2066–U+2069), with which an id in a log or a console would read as another;
+ * `/`, `\`, `?` and `#`; more than {@link MAX_CALL_ID_LENGTH} UTF-16 code units.
  * The answer names the first problem found and never repeats the id itself, so it is safe to log.
  *
  * @param id - the call id, already percent-decoded
@@ -65,12 +67,25 @@ export function callIdProblem(id: string): string | undefined {
     if (c <= 0x1f || (c >= 0x7f && c <= 0x9f)) {
       return `the call id holds the control character ${codePoint(c)} at index ${i}`;
     }
+    if (isBidiControl(c)) {
+      return `the call id holds the direction control ${codePoint(c)} at index ${i}, which makes it read as another id`;
+    }
     // `#`, `/`, `?` and `\` would change which URL the id addresses, or how a server splits it.
     if (c === 0x23 || c === 0x2f || c === 0x3f || c === 0x5c) {
       return `the call id holds "${id.charAt(i)}" at index ${i}, which would change the URL it is sent to`;
     }
   }
   return undefined;
+}
+
+function isBidiControl(c: number): boolean {
+  return (
+    c === 0x061c ||
+    c === 0x200e ||
+    c === 0x200f ||
+    (c >= 0x202a && c <= 0x202e) ||
+    (c >= 0x2066 && c <= 0x2069)
+  );
 }
 
 /**

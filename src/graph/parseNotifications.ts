@@ -92,58 +92,74 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export function parseNotifications(body: unknown): ParsedNotifications {
   const notifications: CallNotification[] = [];
   const rejected: RejectedNotification[] = [];
+  const opened = openEnvelope(body);
+  if ('rejection' in opened) rejected.push(opened.rejection);
+  else readItems(opened, 0, opened.items.length, notifications, rejected);
+  return { notifications, rejected };
+}
+
+/**
+ * An envelope opened, its items not read yet: `parseNotifications` in two halves, for a reader
+ * that reads a large envelope a slice at a time (the registry, between turns of the event loop).
+ * @internal
+ */
+export type OpenedEnvelope =
+  | { readonly items: readonly unknown[]; readonly bare: boolean }
+  | { readonly rejection: RejectedNotification };
+
+/** Opens a webhook body: its items, or why it is not an envelope. @internal */
+export function openEnvelope(body: unknown): OpenedEnvelope {
   const decoded = decodeBody(body);
-  if (decoded.rejection !== undefined) {
-    rejected.push(decoded.rejection);
-    return { notifications, rejected };
-  }
+  if (decoded.rejection !== undefined) return { rejection: decoded.rejection };
   const envelope = decoded.value;
   if (!isObject(envelope)) {
-    rejected.push(
-      bodyRejection(
+    return {
+      rejection: bodyRejection(
         'notAnEnvelope',
         `the body is ${describe(envelope)}: ${EXPECTED_ENVELOPE}`,
         body,
       ),
-    );
-    return { notifications, rejected };
+    };
   }
-
   const value = own(envelope, 'value');
   if (value === undefined) {
     // The resource docs show a single commsNotification as the example body. Graph itself
     // posts the envelope, but accepting the bare shape as a batch of one costs nothing and keeps
     // bots written against those examples (and their tests) working.
-    if (looksLikeNotification(envelope)) {
-      readItem(envelope, 0, true, notifications, rejected);
-    } else {
-      rejected.push(
-        bodyRejection(
-          'notAnEnvelope',
-          `the body is an object without "value" (keys: ${keyList(envelope)}): ${EXPECTED_ENVELOPE}`,
-          body,
-        ),
-      );
-    }
-    return { notifications, rejected };
+    if (looksLikeNotification(envelope)) return { items: [envelope], bare: true };
+    return {
+      rejection: bodyRejection(
+        'notAnEnvelope',
+        `the body is an object without "value" (keys: ${keyList(envelope)}): ${EXPECTED_ENVELOPE}`,
+        body,
+      ),
+    };
   }
   if (!Array.isArray(value)) {
-    rejected.push(
-      bodyRejection(
+    return {
+      rejection: bodyRejection(
         'notAnEnvelope',
         `"value" is ${describe(value)}: ${EXPECTED_ENVELOPE}`,
         body,
         'value',
       ),
-    );
-    return { notifications, rejected };
+    };
   }
   // The envelope's @odata.type is not checked: an unexpected type name must not cost the
   // valid items inside it; items that are not about calls are rejected one by one instead.
-  for (let i = 0; i < value.length; i++) {
-    readItem(value[i], i, false, notifications, rejected);
-  }
-  return { notifications, rejected };
+  return { items: value, bare: false };
+}
+
+/** Reads the items `from` (included) to `to` (excluded) of an opened envelope. @internal */
+export function readItems(
+  opened: { readonly items: readonly unknown[]; readonly bare: boolean },
+  from: number,
+  to: number,
+  notifications: CallNotification[],
+  rejected: RejectedNotification[],
+): void {
+  for (let i = from; i < to; i++)
+    readItem(opened.items[i], i, opened.bare, notifications, rejected);
 }
 
 type Decoded = { value: unknown; rejection?: undefined } | { rejection: RejectedNotification };

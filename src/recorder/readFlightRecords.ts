@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import { callIdProblem } from '../graph/callId.js';
 import { FLIGHT_RECORD_VERSION, type FlightRecord } from '../runtime/flightRecord.js';
 
 /** A line that could not be read as a record. */
@@ -56,6 +57,8 @@ function recordProblem(value: unknown): string | undefined {
   if (v !== FLIGHT_RECORD_VERSION)
     return `format ${JSON.stringify(v)}; this version reads ${FLIGHT_RECORD_VERSION}`;
   if (typeof callId !== 'string' || callId === '') return 'no callId';
+  const idProblem = callIdProblem(callId);
+  if (idProblem !== undefined) return `a callId no call can have (${idProblem})`;
   if (typeof at !== 'number' || !Number.isFinite(at)) return 'no time (at)';
   const kind = (input as { type?: unknown } | null)?.type;
   if (kind !== 'start' && kind !== 'step') return 'no input (start or step)';

@@ -50,6 +50,8 @@ const IMPOSSIBLE_IDS: readonly unknown[] = [
   'a\u0000b',
   'line\nbreak',
   'a\u0085b',
+  // A direction control makes an id read as another on screen.
+  'live\u202Eevil\u202C',
   42,
   null,
   { toString: () => 'call' },

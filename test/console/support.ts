@@ -31,7 +31,7 @@ export const ODD_IDS: readonly string[] = [
   '%2E%2E',
   'a%2Fb%00',
   '..a',
-  '☎️ Ωμέγα 日本語 \u202Eevil\u202C 🎉',
+  '☎️ Ωμέγα 日本語 שלום 🎉',
   '"\'<>&;',
   'y'.repeat(256),
 ];

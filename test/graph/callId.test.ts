@@ -55,6 +55,23 @@ describe('callIdProblem: ids that cannot be stored or sent', () => {
   });
 
   it.each([
+    ['abc\u202edcba', 'U+202E', 3],
+    ['\u202aa', 'U+202A', 0],
+    ['a\u2066b', 'U+2066', 1],
+    ['a\u2069', 'U+2069', 1],
+    ['a\u200fb', 'U+200F', 1],
+    ['a\u061c', 'U+061C', 1],
+  ])('rejects %j, whose direction control (%s) makes it read as another id', (id, name, at) => {
+    expect(callIdProblem(id)).toBe(
+      `the call id holds the direction control ${name} at index ${at}, which makes it read as another id`,
+    );
+  });
+
+  it('keeps ids in right-to-left scripts, which need no control to read', () => {
+    expect(callIdProblem('\u05e9\u05dc\u05d5\u05dd-1')).toBeUndefined();
+  });
+
+  it.each([
     ['a/b', '/'],
     ['a\\b', '\\'],
     ['a?b', '?'],

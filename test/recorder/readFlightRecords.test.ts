@@ -28,6 +28,7 @@ it('keeps the records and names each line it skips', () => {
     step({ type: 'hangUp' }),
     step({ type: 'hangUp', at: 2 }),
     { ...start, due: 'soon' },
+    { ...start, callId: '..', input: { type: 'start', input: { callId: '..' } } },
     '',
   ].map((line) => (typeof line === 'string' ? line : JSON.stringify(line)));
   const { records, problems } = readFlightRecords(lines.join('\n'));
@@ -43,5 +44,10 @@ it('keeps the records and names each line it skips', () => {
     { line: 9, message: 'a step whose event has no type' },
     { line: 10, message: 'a step whose event has no time' },
     { line: 12, message: 'a due time (due) that is not a time' },
+    {
+      line: 13,
+      message:
+        'a callId no call can have (the call id ".." is a relative path segment: a URL would resolve it to another resource)',
+    },
   ]);
 });
