@@ -14,7 +14,9 @@ import {
   answered,
   asCall,
   framesOf,
+  hangUpRequest,
   MARKUP_ID,
+  ORIGIN,
   openWorld,
   readUntil,
   recordsOfOneCall,
@@ -23,8 +25,6 @@ import {
   stubRegistry,
   type World,
 } from './support.js';
-
-const ORIGIN = 'http://127.0.0.1:8080';
 
 const consoles: CallConsole[] = [];
 const worlds: World[] = [];
@@ -48,19 +48,6 @@ function get(path: string, headers: Record<string, string> = {}, method = 'GET')
 async function records(): Promise<FlightRecord[]> {
   oneCall ??= await recordsOfOneCall();
   return oneCall;
-}
-
-function hangUpRequest(body: unknown, headers: Record<string, string> = {}): Request {
-  return new Request(`${ORIGIN}/actions/hang-up`, {
-    method: 'POST',
-    headers: {
-      origin: ORIGIN,
-      'content-type': 'application/json',
-      'x-call-console': 'hang-up',
-      ...headers,
-    },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
 }
 
 describe('the page', () => {

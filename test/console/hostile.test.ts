@@ -19,7 +19,9 @@ import type { CallView, FlightRecord } from '../../src/index.js';
 import { CALL_OUTCOME_REASONS } from '../../src/machine/outcome.js';
 import {
   asCall,
+  hangUpRequest,
   ODD_IDS,
+  ORIGIN,
   readUntil,
   recordsOfOneCall,
   type StubRegistry,
@@ -32,7 +34,6 @@ const LIMITS: ConsoleModelOptions = {
   maxTimelineEntries: 200,
   redact: false,
 };
-const ORIGIN = 'http://127.0.0.1:8080';
 
 /** Ids no call can have: the library refuses them where they enter (see `callIdProblem`). */
 const IMPOSSIBLE_IDS: readonly unknown[] = [
@@ -364,18 +365,7 @@ describe('odd requests', () => {
   it('answers absurd headers on an action with a problem, before reading much', async () => {
     const { handle, registry } = open({ allowActions: true });
     const action = (headers: Record<string, string>, body = '{"callId":"c1"}') =>
-      handle(
-        new Request(`${ORIGIN}/actions/hang-up`, {
-          method: 'POST',
-          headers: {
-            origin: ORIGIN,
-            'content-type': 'application/json',
-            'x-call-console': 'hang-up',
-            ...headers,
-          },
-          body,
-        }),
-      );
+      handle(hangUpRequest(body, headers));
     const cases: [Record<string, string>, number][] = [
       [{ origin: `${ORIGIN}${'/'.repeat(100_000)}` }, 403],
       [{ 'content-type': `application/json${' '.repeat(100_000)}x` }, 415],

@@ -22,6 +22,23 @@ export const ALICE = {
   identity: { user: { id: '0b9e5b5e-2f57-4f8d-9a5f-4a1b7d3c2e10', displayName: 'Alice Liddell' } },
 };
 /** A call id as an attacker might send it: valid for Graph's rules, markup for a browser. */
+/** The origin the handler tests address the console at. */
+export const ORIGIN = 'http://127.0.0.1:8080';
+
+/** A hang-up as the console's own page sends it; `headers` replace or add to its headers. */
+export function hangUpRequest(body: unknown, headers: Record<string, string> = {}): Request {
+  return new Request(`${ORIGIN}/actions/hang-up`, {
+    method: 'POST',
+    headers: {
+      origin: ORIGIN,
+      'content-type': 'application/json',
+      'x-call-console': 'hang-up',
+      ...headers,
+    },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
 export const MARKUP_ID = '<img src=x onerror="window.__xss=1">';
 export const SCRIPT_ID = '<script>window.__xss=2';
 /** Ids a call can have (see `callIdProblem`), however odd they look in a page or a URL. */
