@@ -270,7 +270,7 @@ async function serveWebhook(
   const child = spawn(
     process.execPath,
     [fileURLToPath(new URL('webhookServers.mjs', import.meta.url)), kind],
-    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
+    { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const exited = once(child, 'exit');
   const lines = createInterface({ input: child.stdout });

@@ -3,7 +3,8 @@
 // Graph, does not run on the thread of the server it measures. Plain JavaScript run by node
 // itself, and the library as built (dist/): neither server goes through tsx, which adds a
 // `__name` call to every function a closure creates. The tokens' key set, audience and issuer
-// come in WEBHOOK_JWKS, WEBHOOK_APP_ID and WEBHOOK_ISSUER; the first line printed is the URL.
+// come in WEBHOOK_JWKS, WEBHOOK_APP_ID and WEBHOOK_ISSUER; the first line printed is the URL,
+// and the server stops when its standard input ends.
 import { createServer } from 'node:http';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { createCallRegistry } from '../dist/index.js';
@@ -80,3 +81,6 @@ const server = createServer(make());
 server.listen(0, '127.0.0.1', () => {
   console.log(`http://127.0.0.1:${server.address().port}/api/calls`);
 });
+// run.ts holds this pipe: when it ends, however it ends, so does the server.
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
