@@ -11,7 +11,7 @@
  */
 
 import type * as Graph from '@microsoft/microsoft-graph-types';
-import { DTMF_TONES } from '../graph/operationRequests.js';
+import { DTMF_TONES, type RecordResponseOptions } from '../graph/operationRequests.js';
 import {
   type Checked,
   check,
@@ -57,14 +57,8 @@ export interface PlayPromptBody extends OperationBody {
 }
 
 /** `POST …/calls/{id}/recordResponse`. */
-export interface RecordResponseBody extends OperationBody {
+export interface RecordResponseBody extends OperationBody, Omit<RecordResponseOptions, 'prompts'> {
   readonly prompts?: readonly MediaPromptBody[];
-  readonly bargeInAllowed?: boolean;
-  readonly initialSilenceTimeoutInSeconds?: number;
-  readonly maxSilenceTimeoutInSeconds?: number;
-  readonly maxRecordDurationInSeconds?: number;
-  readonly playBeep?: boolean;
-  readonly stopTones?: readonly string[];
 }
 
 /** `POST …/calls/{id}/sendDtmfTones`. */

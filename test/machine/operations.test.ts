@@ -45,6 +45,15 @@ const ask = (at: number, operation: OperationRequest = PROMPT, key = 'k1'): Call
   at,
 });
 
+/** Graph's 200 to the first operation: it runs as o1. */
+const running = (at: number): CallEvent => ({
+  type: 'operation.responded',
+  key: 'k1',
+  status: 200,
+  report: { id: 'o1', status: 'running' },
+  at,
+});
+
 function connected(options = {}) {
   return drive({ callId, state: 'established', at: 0, options });
 }
@@ -189,13 +198,7 @@ describe('an operation', () => {
   it('times out when Graph never reports its end', () => {
     const call = connected();
     call.send({ ...ask(10), timeoutMs: 5_000 } as CallEvent);
-    call.send({
-      type: 'operation.responded',
-      key: 'k1',
-      status: 200,
-      report: { id: 'o1', status: 'running' },
-      at: 20,
-    });
+    call.send(running(20));
     expect(dueAtOf(call.snapshot())).toBe(5_020);
     call.send({ type: 'deadline.reached', at: 5_020 });
     expect(call.of('operation.failed')[0]?.operation.failure).toBe('timedOut');
@@ -204,13 +207,7 @@ describe('an operation', () => {
   it('ends with the call, and its result after the end is late', () => {
     const call = connected();
     call.send(ask(10));
-    call.send({
-      type: 'operation.responded',
-      key: 'k1',
-      status: 200,
-      report: { id: 'o1', status: 'running' },
-      at: 11,
-    });
+    call.send(running(11));
     call.send(note(notify.deleted(callId, { state: 'terminated' }), 12));
     expect(call.of('call.terminated')).toHaveLength(1);
     expect(call.of('operation.failed')[0]?.operation).toMatchObject({
@@ -241,13 +238,7 @@ describe('an operation', () => {
   it('survives a store round trip, and its end applies there', () => {
     const call = connected();
     call.send(ask(10));
-    call.send({
-      type: 'operation.responded',
-      key: 'k1',
-      status: 200,
-      report: { id: 'o1', status: 'running' },
-      at: 11,
-    });
+    call.send(running(11));
     const restored = restoreCall(JSON.parse(JSON.stringify(persistCallSnapshot(call.snapshot()))));
     const step = stepCall(restored, note(notify.operation(callId, 'o1', 'completed'), 12));
     expect(step.emitted.map((e) => e.type)).toEqual([
