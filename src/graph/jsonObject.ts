@@ -12,3 +12,15 @@ export function isJsonObject(value: unknown): value is JsonObject {
 export function own(object: JsonObject, key: string): unknown {
   return Object.hasOwn(object, key) ? object[key] : undefined;
 }
+
+/** Copies the `keys` of `from` that hold text onto `to`; the others are left out. */
+export function copyStrings<K extends string>(
+  from: JsonObject,
+  to: { [P in K]?: string },
+  keys: readonly K[],
+): void {
+  for (const key of keys) {
+    const value = own(from, key);
+    if (typeof value === 'string') to[key] = value;
+  }
+}

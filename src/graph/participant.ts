@@ -16,7 +16,7 @@
  * ```
  * @module
  */
-import { isJsonObject, type JsonObject, own } from './jsonObject.js';
+import { copyStrings, isJsonObject, type JsonObject, own } from './jsonObject.js';
 import type { ChangeType } from './notification.js';
 import { type CallIdentitySet, readIdentitySet } from './participantInfo.js';
 
@@ -139,12 +139,7 @@ function readEntry(item: unknown, participantId: string | undefined): RosterEntr
 function readInfo(info: JsonObject, participant: Mutable<Participant>): void {
   const identity = readIdentitySet(own(info, 'identity'));
   if (identity !== undefined) participant.identity = identity;
-  const endpointType = own(info, 'endpointType');
-  if (typeof endpointType === 'string') participant.endpointType = endpointType;
-  const region = own(info, 'region');
-  if (typeof region === 'string') participant.region = region;
-  const languageId = own(info, 'languageId');
-  if (typeof languageId === 'string') participant.languageId = languageId;
+  copyStrings(info, participant, ['endpointType', 'region', 'languageId']);
 }
 
 function readStreams(streams: readonly unknown[]): ParticipantMediaStream[] {
@@ -154,12 +149,7 @@ function readStreams(streams: readonly unknown[]): ParticipantMediaStream[] {
     const mediaType = own(stream, 'mediaType');
     if (typeof mediaType !== 'string') continue;
     const entry: Mutable<ParticipantMediaStream> = { mediaType };
-    const direction = own(stream, 'direction');
-    if (typeof direction === 'string') entry.direction = direction;
-    const sourceId = own(stream, 'sourceId');
-    if (typeof sourceId === 'string') entry.sourceId = sourceId;
-    const label = own(stream, 'label');
-    if (typeof label === 'string') entry.label = label;
+    copyStrings(stream, entry, ['direction', 'sourceId', 'label']);
     const serverMuted = own(stream, 'serverMuted');
     if (typeof serverMuted === 'boolean') entry.serverMuted = serverMuted;
     read.push(entry);
