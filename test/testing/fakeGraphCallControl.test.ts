@@ -6,13 +6,9 @@
 import type * as Graph from '@microsoft/microsoft-graph-types';
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { type CallNotification, parseNotifications } from '../../src/index.js';
-import {
-  createFakeGraph,
-  type FakeGraph,
-  type FakeGraphOptions,
-  type ParticipantInfoSpec,
-} from '../../src/testing/index.js';
+import type { FakeGraph, ParticipantInfoSpec } from '../../src/testing/index.js';
 import { corpusFile } from '../support/corpus.js';
+import { closeFakes, collectedFake } from './collectedFake.js';
 import {
   ANSWER,
   CALLBACK_URI,
@@ -23,23 +19,9 @@ import {
   TRANSFER,
 } from './requestBodies.js';
 
-const fakes: FakeGraph[] = [];
+afterEach(closeFakes);
 
-afterEach(async () => {
-  await Promise.all(fakes.splice(0).map((fake) => fake.close()));
-});
-
-function setup(options: Omit<FakeGraphOptions, 'deliver'> = {}) {
-  const bodies: unknown[] = [];
-  const fake = createFakeGraph({ ...options, deliver: (body) => void bodies.push(body) });
-  fakes.push(fake);
-  /** The notifications delivered since the last call, parsed. */
-  const take = async (): Promise<CallNotification[]> => {
-    await fake.settle();
-    return bodies.splice(0).flatMap((body) => parseNotifications(body).notifications);
-  };
-  return { fake, take };
-}
+const setup = collectedFake;
 
 type Data = Record<string, unknown>;
 

@@ -17,22 +17,13 @@ import {
   type FakeGraphOptions,
 } from '../../src/testing/index.js';
 import { corpusFile } from '../support/corpus.js';
+import { closeFakes, collectedFake } from './collectedFake.js';
+import { post as postToCalls } from './requestBodies.js';
 
-const fakes: FakeGraph[] = [];
-
-afterEach(async () => {
-  await Promise.all(fakes.splice(0).map((fake) => fake.close()));
-});
+afterEach(closeFakes);
 
 function setup(options: Omit<FakeGraphOptions, 'deliver'> = {}) {
-  const bodies: unknown[] = [];
-  const fake = createFakeGraph({ ...options, deliver: (body) => void bodies.push(body) });
-  fakes.push(fake);
-  /** The notifications delivered since the last call, parsed. */
-  const take = async (): Promise<CallNotification[]> => {
-    await fake.settle();
-    return bodies.splice(0).flatMap((body) => parseNotifications(body).notifications);
-  };
+  const { fake, take } = collectedFake(options);
   /** An established call, its own notifications already taken. */
   const established = async (): Promise<string> => {
     const callId = fake.incomingCall();
@@ -52,13 +43,8 @@ const rosterOf = (n: CallNotification | undefined): Data[] =>
   (n?.raw as { resourceData?: Data[] } | undefined)?.resourceData ?? [];
 
 /** POSTs a JSON body (or raw text) to `/communications/calls/{callId}{path}`. */
-function post(fake: FakeGraph, callId: string, path: string, body?: unknown): Promise<Response> {
-  return fake.fetch(`${fake.baseUrl}/communications/calls/${callId}${path}`, {
-    method: 'POST',
-    headers: { authorization: 'Bearer t', 'content-type': 'application/json' },
-    ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-}
+const post = (fake: FakeGraph, callId: string, path: string, body?: unknown) =>
+  postToCalls(fake, `/${callId}${path}`, body);
 
 function send(
   fake: FakeGraph,
